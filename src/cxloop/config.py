@@ -1,0 +1,78 @@
+"""Settings from environment variables ``CXLOOP_*``.
+
+Nothing is read at import: call :func:`get_settings` (cached) or build ``Settings(...)``
+directly in tests.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "changethis", "secret", "change-me"}
+
+
+class Settings(BaseSettings):
+    """Every setting of cxloop, each documented in ``docs/settings.md``."""
+
+    model_config = SettingsConfigDict(env_prefix="CXLOOP_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./cxloop.db",
+        description="SQLAlchemy URL of the store: an SQLite file (WAL mode) or "
+        "postgresql+psycopg://user:pass@host:port/db.",
+    )
+    secret_key: str = Field(
+        default="",
+        description="Key that signs login sessions. Empty in development: a random key "
+        "is created once and kept in the file named by secret_key_file.",
+    )
+    secret_key_file: str = Field(
+        default=".cxloop-secret",
+        description="Where the development secret key is kept when secret_key is empty.",
+    )
+    env: str = Field(
+        default="dev",
+        description="dev or prod. In prod a missing or placeholder secret_key is refused.",
+    )
+    timezone: str = Field(
+        default="Asia/Taipei",
+        description="Business time zone: days, weeks and months are cut in this zone.",
+    )
+    default_language: str = Field(
+        default="zh-TW",
+        description="UI language when neither user nor browser says one.",
+    )
+    analytics_dir: str = Field(
+        default="",
+        description="Folder of the DuckDB analytics mirror of an SQLite store; empty: "
+        "next to the SQLite file.",
+    )
+    import_batch_size: int = Field(
+        default=50_000, description="Rows committed per batch by importers."
+    )
+
+    def resolved_secret_key(self) -> str:
+        """The session signing key; refuses a placeholder outside development."""
+        if self.secret_key not in PLACEHOLDER_SECRETS:
+            return self.secret_key
+        if self.env != "dev":
+            msg = "CXLOOP_SECRET_KEY must be set to a real secret when CXLOOP_ENV is not dev"
+            raise ValueError(msg)
+        path = Path(self.secret_key_file)
+        if path.exists():
+            return path.read_text(encoding="utf-8").strip()
+        key = secrets.token_urlsafe(48)
+        path.write_text(key, encoding="utf-8")
+        path.chmod(0o600)
+        return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

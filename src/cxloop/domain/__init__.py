@@ -1,0 +1,1 @@
+"""Pure domain: entities, vocabularies, metric formulas and their statistics. No I/O."""

@@ -1,0 +1,17 @@
+"""The error family every layer raises and the edges translate (CLI exit codes, HTTP)."""
+
+
+class CxloopError(Exception):
+    """Base of every error cxloop raises on purpose."""
+
+
+class InvalidInput(CxloopError):  # noqa: N818 - a domain word, not a suffix convention
+    """The caller gave something cxloop cannot accept (a file, a field, a parameter)."""
+
+
+class NotFound(CxloopError):  # noqa: N818
+    """A named thing does not exist."""
+
+
+class Conflict(CxloopError):  # noqa: N818
+    """The request contradicts what is stored."""

@@ -1,0 +1,89 @@
+"""The store on SQLite (WAL) and PostgreSQL: migrations, constraints, UTC round trips."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from cxloop.store.engine import UnitOfWork, engine_for, make_engine
+from cxloop.store.migrate import current_revision
+from cxloop.store.tables import Customer, Identity, Interaction
+
+TAIPEI = timezone(timedelta(hours=8))
+
+
+def test_migrated_store_is_at_head(store_url: str) -> None:
+    assert current_revision(engine_for(store_url)) == "0001"
+
+
+def test_sqlite_store_uses_wal(sqlite_url: str) -> None:
+    with make_engine(sqlite_url).connect() as connection:
+        mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+    assert mode == "wal"
+
+
+def test_interaction_is_unique_on_source_and_external_id(store_url: str) -> None:
+    uow = UnitOfWork(engine_for(store_url))
+    when = datetime(2024, 3, 1, 9, 30, tzinfo=TAIPEI)
+    with uow.session() as session:
+        session.add(
+            Interaction(
+                occurred_at=when, kind="survey_response", source="s", external_id="1"
+            )
+        )
+    with pytest.raises(IntegrityError), uow.session() as session:
+        session.add(
+            Interaction(
+                occurred_at=when, kind="survey_response", source="s", external_id="1"
+            )
+        )
+
+
+def test_times_come_back_aware_in_utc(store_url: str) -> None:
+    uow = UnitOfWork(engine_for(store_url))
+    when = datetime(2024, 3, 1, 9, 30, tzinfo=TAIPEI)
+    with uow.session() as session:
+        session.add(
+            Interaction(occurred_at=when, kind="call", source="s", external_id="x")
+        )
+    with uow.session() as session:
+        stored = session.scalars(select(Interaction.occurred_at)).one()
+    assert stored == when
+    assert stored.tzinfo is not None
+    assert stored.utcoffset() == timedelta(0)
+
+
+def test_naive_time_is_refused(store_url: str) -> None:
+    uow = UnitOfWork(engine_for(store_url))
+    with pytest.raises(Exception, match="aware datetime"), uow.session() as session:
+        session.add(
+            Interaction(
+                occurred_at=datetime(2024, 1, 1),
+                kind="call",
+                source="s",
+                external_id="n",
+            )  # noqa: DTZ001
+        )
+        session.flush()
+
+
+def test_identity_is_unique_per_kind_and_value(store_url: str) -> None:
+    uow = UnitOfWork(engine_for(store_url))
+    with uow.session() as session:
+        customer = Customer(name="王小明", attributes={"region": "北部"})
+        session.add(customer)
+        session.flush()
+        session.add(
+            Identity(customer_id=customer.id, kind="email", value="a@example.com")
+        )
+    with pytest.raises(IntegrityError), uow.session() as session:
+        session.add(
+            Identity(customer_id=customer.id, kind="email", value="a@example.com")
+        )
+    with uow.session() as session:
+        stored = session.scalars(select(Customer)).one()
+    assert stored.attributes == {"region": "北部"}
+    assert stored.created_at.tzinfo == UTC
