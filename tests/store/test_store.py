@@ -58,16 +58,15 @@ def test_times_come_back_aware_in_utc(store_url: str) -> None:
 
 def test_naive_time_is_refused(store_url: str) -> None:
     uow = UnitOfWork(engine_for(store_url))
-    with pytest.raises(Exception, match="aware datetime"), uow.session() as session:
-        session.add(
-            Interaction(
-                occurred_at=datetime(2024, 1, 1),
-                kind="call",
-                source="s",
-                external_id="n",
-            )  # noqa: DTZ001
-        )
-        session.flush()
+    naive = datetime(2024, 1, 1)  # noqa: DTZ001 - the point of the test
+    interaction = Interaction(
+        occurred_at=naive, kind="call", source="s", external_id="n"
+    )
+    with uow.session() as session:
+        session.add(interaction)
+        with pytest.raises(Exception, match="aware datetime"):
+            session.flush()
+        session.rollback()
 
 
 def test_identity_is_unique_per_kind_and_value(store_url: str) -> None:

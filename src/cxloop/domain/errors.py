@@ -5,13 +5,13 @@ class CxloopError(Exception):
     """Base of every error cxloop raises on purpose."""
 
 
-class InvalidInput(CxloopError):  # noqa: N818 - a domain word, not a suffix convention
+class InvalidInput(CxloopError):
     """The caller gave something cxloop cannot accept (a file, a field, a parameter)."""
 
 
-class NotFound(CxloopError):  # noqa: N818
+class NotFound(CxloopError):
     """A named thing does not exist."""
 
 
-class Conflict(CxloopError):  # noqa: N818
+class Conflict(CxloopError):
     """The request contradicts what is stored."""

@@ -39,8 +39,7 @@ def make_engine(url: str) -> Engine:
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
         path = sqlite_path(url)
-        assert path is not None
-        if path.parent and not path.parent.exists():
+        if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
