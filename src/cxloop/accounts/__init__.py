@@ -1,0 +1,1 @@
+"""Accounts: people who sign in to the dashboard and keys for the REST API."""

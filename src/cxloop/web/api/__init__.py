@@ -1,0 +1,1 @@
+"""The JSON REST API under ``/api/v1`` (documented at ``/docs``)."""

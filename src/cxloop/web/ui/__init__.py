@@ -1,0 +1,1 @@
+"""HTML pages: server-rendered Jinja2 templates, enhanced with htmx."""
