@@ -1,0 +1,113 @@
+"""Loading the demo company through the real importers, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select
+from typer.testing import CliRunner
+
+from cxloop import lifecycle
+from cxloop.accounts import service as accounts
+from cxloop.cli import app
+from cxloop.config import Settings, get_settings
+from cxloop.demo.generator import generate
+from cxloop.demo.service import DEMO_EMAIL, DEMO_PASSWORD, load_demo
+from cxloop.store.tables import Answer, Case, Customer, Interaction, Transaction
+
+
+def _count(url: str, table: type) -> int:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        n = connection.scalar(select(func.count()).select_from(table))
+    engine.dispose()
+    return int(n or 0)
+
+
+def test_load_demo_stores_every_row_and_the_login(settings: Settings) -> None:
+    expected = generate(seed=42, size="small")
+    steps: list[str] = []
+    summary = load_demo(
+        settings=settings,
+        size="small",
+        progress=lambda step, _done, _total: steps.append(step),
+    )
+    assert summary.rejected == 0
+    assert summary.user_created
+    assert steps[0] == "generate"
+    assert steps[-1] == "done"
+    inserted = {c.kind: c.inserted for c in summary.counts}
+    assert inserted == {kind: len(f) for kind, f in expected.frames().items()}
+    url = settings.database_url
+    assert _count(url, Customer) == len(expected.customers)
+    assert _count(url, Transaction) == len(expected.transactions)
+    events = len(expected.feedback) + len(expected.interactions)
+    assert _count(url, Interaction) == events
+    assert _count(url, Case) == len(expected.cases)
+    scores = expected.feedback[["nps", "csat", "ces"]].notna().sum().sum()
+    assert _count(url, Answer) >= scores
+    user = accounts.authenticate(
+        settings=settings, email=DEMO_EMAIL, password=DEMO_PASSWORD
+    )
+    assert user is not None
+    assert user.role == "admin"
+
+
+def test_load_demo_twice_adds_nothing(settings: Settings) -> None:
+    load_demo(settings=settings, size="small", seed=3)
+    before = _count(settings.database_url, Interaction)
+    again = load_demo(settings=settings, size="small", seed=3)
+    assert not again.user_created
+    assert all(c.inserted == 0 for c in again.counts)
+    assert all(c.duplicate == c.read for c in again.counts)
+    assert _count(settings.database_url, Interaction) == before
+
+
+@pytest.fixture
+def cli_env(
+    sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Settings]:
+    """The CLI's cached settings pointed at a fresh SQLite store."""
+    monkeypatch.setenv("CXLOOP_DATABASE_URL", sqlite_settings.database_url)
+    monkeypatch.setenv("CXLOOP_SECRET_KEY", sqlite_settings.secret_key)
+    get_settings.cache_clear()
+    yield sqlite_settings
+    get_settings.cache_clear()
+
+
+def test_cli_demo_if_empty_loads_once_then_adds_nothing(cli_env: Settings) -> None:
+    runner = CliRunner()
+    first = runner.invoke(app, ["demo", "--size", "small", "--if-empty"])
+    assert first.exit_code == 0, first.output
+    assert "demo@cxloop.local" in first.output
+    assert "cxloop-demo" in first.output
+    assert not lifecycle.database_is_empty(cli_env)
+    count = _count(cli_env.database_url, Interaction)
+    second = runner.invoke(app, ["demo", "--size", "small", "--if-empty"])
+    assert second.exit_code == 0, second.output
+    assert "already holds data" in second.output
+    assert _count(cli_env.database_url, Interaction) == count
+
+
+def test_cli_demo_out_writes_csv_files_only(cli_env: Settings, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["demo", "--size", "small", "--seed", "5", "--out", str(tmp_path / "csv")]
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "csv").iterdir()) == [
+        "cases.csv",
+        "customers.csv",
+        "feedback.csv",
+        "interactions.csv",
+        "transactions.csv",
+    ]
+    assert lifecycle.database_is_empty(cli_env)
+
+
+def test_cli_demo_refuses_an_unknown_size(cli_env: Settings) -> None:
+    result = CliRunner().invoke(app, ["demo", "--size", "huge"])
+    assert result.exit_code != 0
+    assert "small or full" in str(result.exception)
+    assert lifecycle.database_is_empty(cli_env)
