@@ -16,7 +16,8 @@ bench:  ## benchmarks against peers; figures go to bench/README.md
 	.venv/bin/python bench/bench_metrics.py
 
 docs:  ## regenerate docs/cli.md from the CLI help
-	.venv/bin/python -m cxloop.docgen > docs/cli.md
+	.venv/bin/python -m cxloop.docgen cli > docs/cli.md
+	.venv/bin/python -m cxloop.docgen settings > docs/settings.md
 
 clean:
 	rm -rf .venv build dist src/*.egg-info .mypy_cache .ruff_cache .pytest_cache
