@@ -6,14 +6,26 @@ Every command reads its settings from ``CXLOOP_*`` environment variables
 
 from __future__ import annotations
 
+import json
 import sys
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
 
 from cxloop import __version__
 from cxloop.config import get_settings
 from cxloop.domain.errors import CxloopError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from cxloop.demo.service import DemoSummary
+    from cxloop.ingest.summaries import ImportSummary
 
 app = typer.Typer(
     name="cxloop",
@@ -55,6 +67,359 @@ def db_upgrade(
     lifecycle.upgrade_database(settings, revision)
     url = lifecycle.display_url(settings.database_url)
     console.print(f"database is at revision {revision}: {url}")
+
+
+metrics_app = typer.Typer(
+    help="NPS, CSAT and CES with n, 95 % margin and change.", no_args_is_help=True
+)
+app.add_typer(metrics_app, name="metrics")
+
+METRIC_FORMATS = ("table", "csv", "json")
+
+
+def _metrics(
+    metric: str,
+    by: list[str] | None,
+    period: str | None,
+    date_from: datetime | None,
+    date_to: datetime | None,
+    where: list[str] | None,
+    output: str,
+) -> None:
+    from cxloop.analytics import service
+
+    if output not in METRIC_FORMATS:
+        msg = f"unknown format {output!r}: choose one of {', '.join(METRIC_FORMATS)}"
+        raise CxloopError(msg)
+    frame = service.metric_frame(
+        settings=get_settings(),
+        metric=metric,
+        by=[
+            name.strip()
+            for item in by or []
+            for name in item.split(",")
+            if name.strip()
+        ],
+        period=period,
+        date_from=date_from.date() if date_from else None,
+        date_to=date_to.date() if date_to else None,
+        where=service.parse_where(where or []),
+    )
+    if output == "json":
+        records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+        typer.echo(json.dumps(records, ensure_ascii=False, indent=2))
+    elif output == "csv":
+        typer.echo(frame.to_csv(index=False), nl=False)
+    else:
+        console.print(_metrics_table(metric, frame))
+
+
+def _metrics_table(metric: str, frame: pd.DataFrame) -> Table:
+    digits = 2 if metric == "ces" else 1
+    table = Table(title=metric.upper(), caption="↑ ↓ significant change (p < 0.05)")
+    leading = list(frame.columns[: frame.columns.get_loc("value")])
+    for name in [*leading, "value", "± moe", "n", "change", "p"]:
+        justify = "left" if name in leading else "right"
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+
+    def num(value: Any, sign: str = "") -> str:
+        return "" if value != value else f"{value:{sign}.{digits}f}"
+
+    for row in frame.to_dict("records"):
+        change = num(row["change"], "+")
+        if row["significant"]:
+            change += " ↑" if row["change"] > 0 else " ↓"
+        p_value = "" if row["p_value"] != row["p_value"] else f"{row['p_value']:.3f}"
+        cells = ["" if row[c] is None else str(row[c]) for c in leading]
+        cells += [num(row["value"]), num(row["moe"]), str(row["n"]), change, p_value]
+        table.add_row(*cells)
+    return table
+
+
+ByOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--by",
+        help="Cut by a field (repeat or comma-separate): channel, touchpoint, "
+        "journey_stage, source, region, segment, language or a customer attribute.",
+    ),
+]
+PeriodOption = Annotated[
+    str | None,
+    typer.Option("--period", help="day, week, month or quarter (business zone)."),
+]
+FromOption = Annotated[
+    datetime | None,
+    typer.Option("--from", formats=["%Y-%m-%d"], help="First day, inclusive."),
+]
+ToOption = Annotated[
+    datetime | None,
+    typer.Option("--to", formats=["%Y-%m-%d"], help="Last day, inclusive."),
+]
+WhereOption = Annotated[
+    list[str] | None,
+    typer.Option("--where", help="Filter FIELD=VALUE (repeatable)."),
+]
+FormatOption = Annotated[str, typer.Option("--format", help="table, csv or json.")]
+
+
+@metrics_app.command("nps")
+def metrics_nps(
+    by: ByOption = None,
+    period: PeriodOption = None,
+    date_from: FromOption = None,
+    date_to: ToOption = None,
+    where: WhereOption = None,
+    output: FormatOption = "table",
+) -> None:
+    """NPS (% promoters - % detractors) with n, 95 % margin of error and change."""
+    _metrics("nps", by, period, date_from, date_to, where, output)
+
+
+@metrics_app.command("csat")
+def metrics_csat(
+    by: ByOption = None,
+    period: PeriodOption = None,
+    date_from: FromOption = None,
+    date_to: ToOption = None,
+    where: WhereOption = None,
+    output: FormatOption = "table",
+) -> None:
+    """CSAT (% of 4-5 answers) with n, 95 % margin of error and change."""
+    _metrics("csat", by, period, date_from, date_to, where, output)
+
+
+@metrics_app.command("ces")
+def metrics_ces(
+    by: ByOption = None,
+    period: PeriodOption = None,
+    date_from: FromOption = None,
+    date_to: ToOption = None,
+    where: WhereOption = None,
+    output: FormatOption = "table",
+) -> None:
+    """CES (mean effort on 1-7) with n, 95 % margin of error and change."""
+    _metrics("ces", by, period, date_from, date_to, where, output)
+
+
+user_app = typer.Typer(
+    help="People who sign in to the dashboard.", no_args_is_help=True
+)
+app.add_typer(user_app, name="user")
+apikey_app = typer.Typer(help="Keys for the REST API.", no_args_is_help=True)
+app.add_typer(apikey_app, name="apikey")
+ROLES_HELP = "admin, analyst, agent or viewer."
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option("--email", help="Sign-in e-mail address.")],
+    role: Annotated[str, typer.Option("--role", help=ROLES_HELP)],
+    name: Annotated[str | None, typer.Option("--name", help="Display name.")] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(
+            "--password",
+            help="At least 8 characters; asked twice, hidden, when left out.",
+        ),
+    ] = None,
+) -> None:
+    """Create a person who can sign in to the dashboard."""
+    from cxloop.accounts import service
+
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    user = service.create_user(
+        settings=get_settings(), email=email, password=password, role=role, name=name
+    )
+    console.print(f"created user {user.email} (role {user.role}, id {user.id})")
+
+
+@apikey_app.command("create")
+def apikey_create(
+    name: Annotated[str, typer.Option("--name", help="What the key is for.")],
+    role: Annotated[str, typer.Option("--role", help=ROLES_HELP)] = "viewer",
+) -> None:
+    """Create a key for the REST API and print it once."""
+    from cxloop.accounts import service
+
+    key = service.create_api_key(settings=get_settings(), name=name, role=role)
+    err_console.print(
+        "[yellow]Copy this key now: it is shown only once and cannot be "
+        "recovered.[/yellow] Send it as 'Authorization: Bearer KEY'."
+    )
+    typer.echo(key)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    reload: Annotated[
+        bool, typer.Option("--reload/--no-reload", help="Restart on code changes.")
+    ] = False,
+) -> None:
+    """Serve the dashboard and the REST API (uvicorn); the database must be migrated."""
+    import uvicorn
+
+    from cxloop.accounts import service
+
+    settings = get_settings()
+    if not service.database_is_current(settings=settings):
+        from cxloop import lifecycle
+
+        url = lifecycle.display_url(settings.database_url)
+        msg = f"the database {url} is not migrated: run `cxloop db upgrade`"
+        raise CxloopError(msg)
+    try:
+        settings.resolved_secret_key()
+    except ValueError as exc:
+        raise CxloopError(str(exc)) from exc
+    console.print(f"cxloop is serving on http://{host}:{port}/ (Ctrl+C stops it)")
+    uvicorn.run(
+        "cxloop.web.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        reload=reload,
+        proxy_headers=False,
+    )
+
+
+@app.command("demo")
+def demo(
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 42,
+    size: Annotated[
+        str,
+        typer.Option(
+            "--size", help="full (20,000 customers) or small (1,000, for tests)."
+        ),
+    ] = "full",
+    if_empty: Annotated[
+        bool,
+        typer.Option("--if-empty", help="Do nothing when the store already has data."),
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Only write the CSV files to this folder."),
+    ] = None,
+) -> None:
+    """Load the demo company 禾光生活 (Heguang Living) and create the demo login."""
+    from cxloop import lifecycle
+    from cxloop.demo import service
+
+    if out is not None:
+        for path in service.write_demo(out_dir=out, seed=seed, size=size):
+            console.print(f"wrote {path}")
+        return
+    settings = get_settings()
+    if if_empty and not lifecycle.database_is_empty(settings):
+        console.print("the store already holds data: the demo company is not loaded")
+        return
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("demo", total=1)
+
+        def report(step: str, done: int, total: int) -> None:
+            label = {"generate": "generating", "login": "creating the login"}
+            text = label.get(step, f"importing {step}")
+            bar.update(task, completed=done, total=total, description=text)
+
+        summary = service.load_demo(
+            settings=settings, seed=seed, size=size, progress=report
+        )
+    console.print(_demo_table(summary))
+    console.print(
+        "Demo login\n  URL       http://127.0.0.1:8000\n"
+        f"  e-mail    {summary.email}\n  password  {summary.password}",
+        highlight=False,
+    )
+
+
+def _demo_table(summary: DemoSummary) -> Table:
+    table = Table(title=f"demo company (seed {summary.seed}, {summary.size})")
+    table.add_column("kind")
+    for name in ("read", "inserted", "duplicate", "rejected"):
+        table.add_column(name, justify="right")
+    for c in summary.counts:
+        numbers = (c.read, c.inserted, c.duplicate, c.rejected)
+        table.add_row(c.kind, *(f"{n:,}" for n in numbers))
+    return table
+
+
+@app.command("import")
+def import_(
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help="customers, transactions, feedback, interactions or cases."
+        ),
+    ],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, help="CSV (UTF-8 or Big5), XLSX or JSON Lines."
+        ),
+    ],
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help="Rename a file column to a field: SOURCE_COLUMN=FIELD (repeatable).",
+        ),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            help="Name of the system the file came from; rows are idempotent on "
+            "(source, id). Default: the file name without extension, lower-cased; "
+            "pass --source to keep re-imports of renamed exports idempotent.",
+        ),
+    ] = None,
+    allow_rejects: Annotated[
+        bool,
+        typer.Option(
+            "--allow-rejects", help="Import the good rows even when some are rejected."
+        ),
+    ] = False,
+) -> None:
+    """Import a file of KIND; bad rows go to FILE.rejects.csv (exit 2 unless --allow-rejects)."""
+    from cxloop.ingest import service
+
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task(f"import {kind}", total=None, visible=False)
+
+        def report(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, visible=total > 5_000)
+
+        summary = service.import_file(
+            settings=get_settings(), kind=kind, path=file, mapping=service.parse_mapping(mapping or []),
+            source=source, allow_rejects=allow_rejects, progress=report,
+        )  # fmt: skip
+    heading = f"import {summary.kind} from {summary.path} (source {summary.source!r})"
+    console.print(heading, highlight=False, markup=False, soft_wrap=True)
+    console.print(_import_table(summary))
+    for line in service.summary_lines(summary):
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
+    if summary.rejected and not summary.committed:
+        raise typer.Exit(2)
+
+
+def _import_table(summary: ImportSummary) -> Table:
+    table = Table()
+    table.add_column("rows")
+    table.add_column("count", justify="right")
+    rows = [("read", summary.rows_read), ("inserted", summary.inserted)]
+    if summary.kind == "customers":
+        rows.append(("updated", summary.updated))
+    rows += [("already imported", summary.duplicates), ("rejected", summary.rejected)]
+    for name, count in rows:
+        table.add_row(name, f"{count:,}")
+    if summary.rejects_path is not None:
+        table.add_row("rejects file", summary.rejects_path.name)
+    return table
 
 
 def main() -> None:

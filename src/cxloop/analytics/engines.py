@@ -1,0 +1,168 @@
+"""Engine adapters: an Ibis backend and the two tables every metric query reads.
+
+:func:`connect` gives a :class:`Source` for the configured store:
+
+- an SQLite store (the embedded default) is read through its DuckDB analytics mirror
+  (:mod:`cxloop.analytics.mirror`), refreshed before the query;
+- a PostgreSQL store is read in place by the Ibis postgres backend, through two SQL
+  views built with ``AT TIME ZONE`` for the business zone.
+
+Both expose the same columns, so the definitions in
+:mod:`cxloop.analytics.definitions` run unchanged on either (and on a PySpark backend
+that exposes the same two tables).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import ibis
+import ibis.expr.datatypes as dt
+import ibis.expr.types as ir
+from sqlalchemy.engine import make_url
+
+from cxloop.analytics.mirror import open_mirror
+from cxloop.config import Settings
+from cxloop.domain.errors import InvalidInput
+from cxloop.store.engine import sqlite_path
+
+#: Columns of the answer facts table, the same on every engine. Times are in the
+#: business zone: ``occurred_local`` (timestamp), ``occurred_on`` (date) and the first
+#: day of the ISO week (Monday), month and quarter holding it.
+FACT_COLUMNS = (
+    "answer_id",
+    "metric",
+    "value",
+    "occurred_local",
+    "occurred_on",
+    "week_start",
+    "month_start",
+    "quarter_start",
+    "channel",
+    "touchpoint",
+    "journey_stage",
+    "source",
+    "customer_id",
+)
+#: Columns of the customer table, the same on every engine (attributes as JSON).
+CUSTOMER_COLUMNS = ("customer_id", "region", "segment", "language", "attributes")
+
+_PG_FACTS = """
+SELECT answer_id, metric, value, occurred_local,
+       CAST(occurred_local AS DATE) AS occurred_on,
+       CAST(date_trunc('week', occurred_local) AS DATE) AS week_start,
+       CAST(date_trunc('month', occurred_local) AS DATE) AS month_start,
+       CAST(date_trunc('quarter', occurred_local) AS DATE) AS quarter_start,
+       channel, touchpoint, journey_stage, source, customer_id
+FROM (
+  SELECT a.id AS answer_id, a.metric, a.value,
+         (i.occurred_at AT TIME ZONE '{zone}') AS occurred_local,
+         i.channel, i.touchpoint, i.journey_stage, i.source, i.customer_id
+  FROM answer AS a JOIN interaction AS i ON i.id = a.interaction_id
+  WHERE a.value IS NOT NULL AND a.metric IN ('nps', 'csat', 'ces')
+) AS answers
+"""
+_PG_CUSTOMERS = """
+SELECT id AS customer_id, region, segment, language, CAST(attributes AS JSON) AS attributes
+FROM customer
+"""
+
+
+#: Reads one key of the customers' JSON attributes as text (numbers as written).
+AttributeReader = Callable[[ir.Table, str], ir.StringValue]
+
+
+@ibis.udf.scalar.builtin(name="json_extract_string")  # type: ignore[untyped-decorator]
+def _duckdb_json_text(document: str, path: str) -> str:  # type: ignore[empty-body]
+    """DuckDB's ``json_extract_string``: the value at ``path`` as text."""
+
+
+@ibis.udf.scalar.builtin(name="json_extract_path_text")  # type: ignore[untyped-decorator]
+def _postgres_json_text(document: dt.JSON, key: str) -> str:  # type: ignore[empty-body]
+    """PostgreSQL's ``json_extract_path_text``: the value under ``key`` as text."""
+
+
+def _duckdb_attribute(customers: ir.Table, key: str) -> ir.StringValue:
+    return _duckdb_json_text(customers.attributes, f'$."{key}"')
+
+
+def _postgres_attribute(customers: ir.Table, key: str) -> ir.StringValue:
+    return _postgres_json_text(customers.attributes, key)
+
+
+@dataclass(frozen=True)
+class Source:
+    """An Ibis backend with the answer facts and customer tables of one store.
+
+    ``attribute`` reads a customer attribute; it is the only part of a query that is
+    written per engine, because JSON functions differ between SQL dialects.
+    """
+
+    backend: Any
+    facts: ir.Table
+    customers: ir.Table
+    attribute: AttributeReader
+
+
+def business_zone(settings: Settings) -> str:
+    """The business time zone, checked against the IANA database."""
+    try:
+        ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        msg = f"CXLOOP_TIMEZONE {settings.timezone!r} is not an IANA time zone"
+        raise InvalidInput(msg) from exc
+    return settings.timezone
+
+
+@contextmanager
+def connect(settings: Settings, *, customers: bool = True) -> Iterator[Source]:
+    """The :class:`Source` of the store named by ``settings.database_url``.
+
+    The backend is closed when the ``with`` block ends; for an SQLite store the
+    mirror stays locked until then. ``customers=False`` promises that the query
+    does not read ``Source.customers``, which then may lag behind the store.
+    """
+    zone = business_zone(settings)
+    database = sqlite_path(settings.database_url)
+    if database is not None:
+        if not database.exists():
+            msg = f"the SQLite store {database} does not exist: run `cxloop db upgrade`"
+            raise InvalidInput(msg)
+        with open_mirror(
+            database,
+            timezone=zone,
+            analytics_dir=settings.analytics_dir,
+            customers=customers,
+        ) as con:
+            backend = ibis.duckdb.from_connection(con)
+            facts = backend.table("answer_fact")
+            customers = backend.table("customer_dim")
+            yield Source(backend, facts, customers, _duckdb_attribute)
+        return
+    backend = _postgres(settings.database_url)
+    try:
+        facts = backend.sql(_PG_FACTS.format(zone=zone.replace("'", "''")))
+        customers = backend.sql(_PG_CUSTOMERS)
+        yield Source(backend, facts, customers, _postgres_attribute)
+    finally:
+        backend.disconnect()
+
+
+def _postgres(url: str) -> Any:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        msg = (
+            f"analytics supports SQLite and PostgreSQL stores, not {parsed.drivername}"
+        )
+        raise InvalidInput(msg)
+    return ibis.postgres.connect(
+        host=parsed.host or "localhost",
+        port=parsed.port or 5432,
+        user=parsed.username,
+        password=parsed.password,
+        database=parsed.database,
+    )
