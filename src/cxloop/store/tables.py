@@ -158,10 +158,7 @@ class Answer(Base):
     """One scored or free-text answer; ``metric`` repeats the question's kind for speed."""
 
     __tablename__ = "answer"
-    __table_args__ = (
-        UniqueConstraint("interaction_id", "question_id"),
-        Index("ix_answer_metric", "metric"),
-    )
+    __table_args__ = (UniqueConstraint("interaction_id", "question_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     interaction_id: Mapped[int] = mapped_column(
         ForeignKey("interaction.id", ondelete="CASCADE")

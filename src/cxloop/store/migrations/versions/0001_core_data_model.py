@@ -315,9 +315,6 @@ def upgrade() -> None:
             "interaction_id", "question_id", name=op.f("uq_answer_interaction_id")
         ),
     )
-    with op.batch_alter_table("answer", schema=None) as batch_op:
-        batch_op.create_index("ix_answer_metric", ["metric"], unique=False)
-
     op.create_table(
         "support_case",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -379,9 +376,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_support_case_customer_id"))
 
     op.drop_table("support_case")
-    with op.batch_alter_table("answer", schema=None) as batch_op:
-        batch_op.drop_index("ix_answer_metric")
-
     op.drop_table("answer")
     op.drop_table("question")
     with op.batch_alter_table("purchase", schema=None) as batch_op:
