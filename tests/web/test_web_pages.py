@@ -121,3 +121,34 @@ def test_trend_data_is_json_that_cannot_close_its_script(signed_in: TestClient) 
     body = signed_in.get("/").text
     data = body.split('id="trend-data">')[1].split("</script>")[0]
     assert "<" not in data
+
+
+def test_overview_with_channel_and_dates_shows_reference_values(
+    signed_in: TestClient,
+) -> None:
+    response = signed_in.get(
+        "/", params={"channel": "store", "from": "2025-02-01", "to": "2025-03-31"}
+    )
+    context = response.context  # type: ignore[attr-defined]
+
+    def store(metric: str, month: str) -> list[float]:
+        return scores(metric, "store", month)
+
+    for card in context["cards"]:
+        window = store(card.metric, "2025-02") + store(card.metric, "2025-03")
+        reference = metrics.compute(card.metric, window)
+        assert (card.value, card.n) == (pytest.approx(reference.value), reference.n)
+        before = metrics.compute(card.metric, store(card.metric, "2025-01"))
+        assert card.previous == pytest.approx(before.value)
+    assert [p.period.isoformat() for p in context["trend"]] == [
+        "2025-02-01", "2025-03-01"
+    ]  # fmt: skip
+    march = context["trend"][1]
+    assert march.values["nps"] == pytest.approx(
+        metrics.nps(store("nps", "2025-03")).value
+    )
+    assert march.counts["nps"] == len(store("nps", "2025-03"))
+    channels, touchpoints = context["breakdowns"]
+    assert [row.key for row in channels.rows] == ["store"]
+    assert [row.key for row in touchpoints.rows] == [HOSTILE_TOUCHPOINT]
+    assert touchpoints.rows[0].counts == {"nps": 8, "csat": 4, "ces": 4}

@@ -3,7 +3,7 @@
 :func:`connect` gives a :class:`Source` for the configured store:
 
 - an SQLite store (the embedded default) is read through its DuckDB analytics mirror
-  (:mod:`cxloop.analytics.mirror`), refreshed before the query;
+  (:mod:`cxloop.analytics.mirror`), refreshed when connecting;
 - a PostgreSQL store is read in place by the Ibis postgres backend, through two SQL
   views built with ``AT TIME ZONE`` for the business zone.
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,7 +24,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 from sqlalchemy.engine import make_url
 
-from cxloop.analytics.mirror import open_mirror
+from cxloop.analytics.mirror import open_mirror, refresh
 from cxloop.config import Settings
 from cxloop.domain.errors import InvalidInput
 from cxloop.store.engine import sqlite_path
@@ -94,18 +93,33 @@ def _postgres_attribute(customers: ir.Table, key: str) -> ir.StringValue:
     return _postgres_json_text(customers.attributes, key)
 
 
-@dataclass(frozen=True)
 class Source:
     """An Ibis backend with the answer facts and customer tables of one store.
 
     ``attribute`` reads a customer attribute; it is the only part of a query that is
-    written per engine, because JSON functions differ between SQL dialects.
+    written per engine, because JSON functions differ between SQL dialects. The
+    customer table is loaded (and, for the mirror, refreshed) when first read.
     """
 
-    backend: Any
-    facts: ir.Table
-    customers: ir.Table
-    attribute: AttributeReader
+    def __init__(
+        self,
+        backend: Any,
+        facts: ir.Table,
+        attribute: AttributeReader,
+        load_customers: Callable[[], ir.Table],
+    ) -> None:
+        self.backend = backend
+        self.facts = facts
+        self.attribute = attribute
+        self._load_customers = load_customers
+        self._customers: ir.Table | None = None
+
+    @property
+    def customers(self) -> ir.Table:
+        """The customer table, loaded on first use."""
+        if self._customers is None:
+            self._customers = self._load_customers()
+        return self._customers
 
 
 def business_zone(settings: Settings) -> str:
@@ -119,37 +133,44 @@ def business_zone(settings: Settings) -> str:
 
 
 @contextmanager
-def connect(settings: Settings, *, customers: bool = True) -> Iterator[Source]:
+def connect(settings: Settings) -> Iterator[Source]:
     """The :class:`Source` of the store named by ``settings.database_url``.
 
-    The backend is closed when the ``with`` block ends; for an SQLite store the
-    mirror stays locked until then. ``customers=False`` promises that the query
-    does not read ``Source.customers``, which then may lag behind the store.
+    The backend is closed when the ``with`` block ends. For an SQLite store the
+    mirror is refreshed on entry (its customers when they are first read) and stays
+    locked until the block ends.
     """
     zone = business_zone(settings)
     database = sqlite_path(settings.database_url)
-    if database is not None:
-        if not database.exists():
-            msg = f"the SQLite store {database} does not exist: run `cxloop db upgrade`"
-            raise InvalidInput(msg)
-        with open_mirror(
-            database,
-            timezone=zone,
-            analytics_dir=settings.analytics_dir,
-            customers=customers,
-        ) as con:
-            backend = ibis.duckdb.from_connection(con)
-            facts = backend.table("answer_fact")
-            customers = backend.table("customer_dim")
-            yield Source(backend, facts, customers, _duckdb_attribute)
+    if database is None:
+        backend = _postgres(settings.database_url)
+        try:
+            facts = backend.sql(_PG_FACTS.format(zone=zone.replace("'", "''")))
+            yield Source(backend, facts, _postgres_attribute, _pg_customers(backend))
+        finally:
+            backend.disconnect()
         return
-    backend = _postgres(settings.database_url)
-    try:
-        facts = backend.sql(_PG_FACTS.format(zone=zone.replace("'", "''")))
-        customers = backend.sql(_PG_CUSTOMERS)
-        yield Source(backend, facts, customers, _postgres_attribute)
-    finally:
-        backend.disconnect()
+    if not database.exists():
+        msg = f"the SQLite store {database} does not exist: run `cxloop db upgrade`"
+        raise InvalidInput(msg)
+    with open_mirror(
+        database, timezone=zone, analytics_dir=settings.analytics_dir, customers=False
+    ) as con:
+        backend = ibis.duckdb.from_connection(con)
+
+        def customers() -> ir.Table:
+            refresh(con, database, timezone=zone, customers=True)
+            return backend.table("customer_dim")
+
+        facts = backend.table("answer_fact")
+        yield Source(backend, facts, _duckdb_attribute, customers)
+
+
+def _pg_customers(backend: Any) -> Callable[[], ir.Table]:
+    def customers() -> ir.Table:
+        return backend.sql(_PG_CUSTOMERS)
+
+    return customers
 
 
 def _postgres(url: str) -> Any:

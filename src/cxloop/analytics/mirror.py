@@ -13,7 +13,7 @@ Scores are kept as ``DECIMAL(18, 6)``, exact for the whole-number scales the imp
 accept, and compared about a third faster than doubles; the metric is an ENUM and the
 period starts are precomputed dates, so a grouping by month reads two small columns.
 
-It is refreshed before each query: answers are copied incrementally (ids above the stored
+It is refreshed when an analytics session opens: answers are copied incrementally (ids above the stored
 watermark, after a cheap ``max(id)`` check on the SQLite file; a first build reads the
 tables with DuckDB's parallel scanner, later increments run an id-range query inside
 SQLite) and customers are copied again when their count or last update changed. A file lock serialises refreshes and

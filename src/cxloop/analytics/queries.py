@@ -103,11 +103,11 @@ def customer_column(source: Source, field: str) -> ir.Value:
 
 def missing_attributes(source: Source, fields: Iterable[str]) -> list[str]:
     """The attribute keys among ``fields`` that no customer has (runs a query each)."""
-    customers = source.customers
     missing = []
     for field in fields:
         if field in FACT_FIELDS or field in CUSTOMER_FIELDS:
             continue
+        customers = source.customers
         value = source.attribute(customers, field)
         if int(customers.filter(value.notnull()).count().execute()) == 0:
             missing.append(field)

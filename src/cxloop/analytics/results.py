@@ -6,7 +6,7 @@ statistics columns the definitions produce and lays the results out as a DataFra
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -39,7 +39,7 @@ def empty(kind: MetricKind) -> MetricResult:
     return MetricResult(metric=kind, value=None, n=0, moe=None, se=None)
 
 
-def from_statistics(kind: MetricKind, row: Mapping[Hashable, Any]) -> MetricResult:
+def from_statistics(kind: MetricKind, row: Mapping[str, Any]) -> MetricResult:
     """The metric of one group from the statistics a definition computed for it."""
     n = int(row["n"])
     if kind is MetricKind.NPS:
@@ -64,19 +64,28 @@ def as_date(value: Any) -> date:
 
 
 def grouped(
-    kind: MetricKind, stats: pd.DataFrame, keys: Sequence[str]
+    kind: MetricKind, stats: Iterable[Mapping[str, Any]], keys: Sequence[str]
 ) -> dict[GroupKey, MetricResult]:
     """The metric of every group, keyed by the values of ``keys`` in that group.
 
-    A group without answers (the single row of an aggregate over nothing) is left out.
+    ``stats`` are the rows a definition returned (see :func:`records`). A group
+    without answers (the single row of an aggregate over nothing) is left out.
     """
     out: dict[GroupKey, MetricResult] = {}
-    for row in stats.to_dict("records"):
+    for row in stats:
         if not row["n"]:
             continue
         key = tuple(_plain(row[name]) for name in keys)
         out[key] = from_statistics(kind, row)
     return out
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of a statistics frame as dicts keyed by column name."""
+    return [
+        {str(name): value for name, value in row.items()}
+        for row in frame.to_dict("records")
+    ]
 
 
 def sort_key(key: GroupKey) -> tuple[Any, ...]:
@@ -115,3 +124,25 @@ def frame(rows: Iterable[dict[str, Any]], leading: Sequence[str]) -> pd.DataFram
         column = result[name].astype(object)
         result[name] = column.where(column.notna(), None)
     return result
+
+
+def rollup(
+    stats: Iterable[Mapping[str, Any]], keys: Sequence[str], statistics: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The statistics of coarser groups, keyed by ``keys``.
+
+    Every statistic a definition computes is a count or a sum, so the statistics of
+    a group are the sums of those of the finer groups it holds.
+    """
+    sums: dict[GroupKey, dict[str, Any]] = {}
+    for row in stats:
+        key = tuple(_plain(row[name]) for name in keys)
+        total = sums.get(key)
+        if total is None:
+            sums[key] = dict(zip(keys, key, strict=True)) | {
+                name: row[name] for name in statistics
+            }
+            continue
+        for name in statistics:
+            total[name] += row[name]
+    return list(sums.values())

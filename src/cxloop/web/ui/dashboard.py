@@ -6,13 +6,13 @@ and translate them. Nothing here knows HTML.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
 
 from cxloop.analytics import service as analytics
+from cxloop.analytics.service import OverviewFigures
 from cxloop.config import Settings
+from cxloop.domain.metrics import Change
 from cxloop.web.i18n import N_
 
 METRICS = ("nps", "csat", "ces")
@@ -117,28 +117,7 @@ def parse_filters(
     return Filters(date_from, date_to, channel, tuple(errors))
 
 
-def default_window(first: date, last: date) -> tuple[date, date]:
-    """The last twelve calendar months of data (from the first of a month)."""
-    month_index = last.year * 12 + last.month - 1 - (DEFAULT_MONTHS - 1)
-    start = date(month_index // 12, month_index % 12 + 1, 1)
-    return max(start, first), last
-
-
-def _number(value: Any) -> float | None:
-    if value is None:
-        return None
-    number = float(value)
-    return None if math.isnan(number) else number
-
-
-def _card(settings: Settings, metric: str, filters: Filters) -> MetricCard:
-    change = analytics.metric_summary(
-        settings=settings,
-        metric=metric,
-        date_from=filters.date_from,
-        date_to=filters.date_to,
-        where=filters.where(),
-    )
+def _card(metric: str, change: Change) -> MetricCard:
     digits, unit = DISPLAY[metric]
     return MetricCard(
         metric=metric,
@@ -155,45 +134,23 @@ def _card(settings: Settings, metric: str, filters: Filters) -> MetricCard:
     )
 
 
-def _frame_rows(
-    settings: Settings, metric: str, filters: Filters, **kwargs: Any
-) -> list[dict[str, Any]]:
-    frame = analytics.metric_frame(
-        settings=settings,
-        metric=metric,
-        date_from=filters.date_from,
-        date_to=filters.date_to,
-        where=filters.where(),
-        **kwargs,
-    )
-    return [
-        {str(key): value for key, value in row.items()}
-        for row in frame.to_dict(orient="records")
-    ]
-
-
-def _trend(settings: Settings, filters: Filters) -> tuple[TrendPoint, ...]:
-    points: dict[str, TrendPoint] = {}
+def _trend(figures: OverviewFigures) -> tuple[TrendPoint, ...]:
+    points: dict[date, TrendPoint] = {}
     for metric in METRICS:
-        for row in _frame_rows(settings, metric, filters, period="month"):
-            period = str(row["period"])[:10]
-            point = points.setdefault(
-                period, TrendPoint(date.fromisoformat(period), {}, {})
-            )
-            point.values[metric] = _number(row["value"])
-            point.counts[metric] = int(row["n"])
+        for start, change in figures.trend[metric].items():
+            point = points.setdefault(start, TrendPoint(start, {}, {}))
+            point.values[metric] = change.current.value
+            point.counts[metric] = change.current.n
     return tuple(points[key] for key in sorted(points))
 
 
-def _breakdown(settings: Settings, name: str, filters: Filters) -> Breakdown:
+def _breakdown(figures: OverviewFigures, name: str) -> Breakdown:
     rows: dict[str | None, BreakdownRow] = {}
     for metric in METRICS:
-        for row in _frame_rows(settings, metric, filters, by=(name,)):
-            raw = row[name]
-            key = None if raw is None or raw != raw else str(raw)
+        for key, change in figures.breakdowns[name][metric].items():
             entry = rows.setdefault(key, BreakdownRow(key, {}, {}))
-            entry.values[metric] = _number(row["value"])
-            entry.counts[metric] = int(row["n"])
+            entry.values[metric] = change.current.value
+            entry.counts[metric] = change.current.n
     ordered = sorted(
         rows.values(), key=lambda r: (-max(r.counts.values(), default=0), r.key or "")
     )
@@ -201,23 +158,27 @@ def _breakdown(settings: Settings, name: str, filters: Filters) -> Breakdown:
 
 
 def build_overview(*, settings: Settings, filters: Filters) -> Overview:
-    """The overview for ``filters``; the last twelve months of data when no dates given."""
-    span = analytics.data_range(settings=settings)
-    channels = tuple(analytics.available_values(settings=settings, field="channel"))
-    if span is None:
-        return Overview(filters=filters, channels=channels)
-    if filters.date_from is None and filters.date_to is None:
-        start, end = default_window(*span)
-    else:
-        start, end = filters.date_from or span[0], filters.date_to or span[1]
-    filters = replace(filters, date_from=start, date_to=end)
-    cards = tuple(_card(settings, metric, filters) for metric in METRICS)
+    """The overview for ``filters``; the last twelve months of data when no dates given.
+
+    One call to the analytics service computes every number on the page.
+    """
+    figures = analytics.overview(
+        settings=settings,
+        date_from=filters.date_from,
+        date_to=filters.date_to,
+        where=filters.where(),
+        fields=BREAKDOWN_FIELDS,
+        period="month",
+        months=DEFAULT_MONTHS,
+    )
+    if figures.span is None:
+        return Overview(filters=filters, channels=figures.channels)
     return Overview(
-        filters=filters,
-        channels=channels,
-        data_from=span[0],
-        data_to=span[1],
-        cards=cards,
-        trend=_trend(settings, filters),
-        breakdowns=tuple(_breakdown(settings, f, filters) for f in BREAKDOWN_FIELDS),
+        filters=replace(filters, date_from=figures.date_from, date_to=figures.date_to),
+        channels=figures.channels,
+        data_from=figures.span[0],
+        data_to=figures.span[1],
+        cards=tuple(_card(metric, figures.summary[metric]) for metric in METRICS),
+        trend=_trend(figures),
+        breakdowns=tuple(_breakdown(figures, name) for name in BREAKDOWN_FIELDS),
     )
