@@ -317,6 +317,8 @@ def demo(
     settings = get_settings()
     if if_empty and not lifecycle.database_is_empty(settings):
         console.print("the store already holds data: the demo company is not loaded")
+        if service.demo_login_works(settings=settings):
+            _print_demo_login(service.DEMO_EMAIL, service.DEMO_PASSWORD)
         return
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("demo", total=1)
@@ -330,9 +332,13 @@ def demo(
             settings=settings, seed=seed, size=size, progress=report
         )
     console.print(_demo_table(summary))
+    _print_demo_login(summary.email, summary.password)
+
+
+def _print_demo_login(email: str, password: str) -> None:
     console.print(
-        "Demo login\n  URL       http://127.0.0.1:8000\n"
-        f"  e-mail    {summary.email}\n  password  {summary.password}",
+        f"Demo login\n  URL       http://127.0.0.1:8000\n"
+        f"  e-mail    {email}\n  password  {password}",
         highlight=False,
     )
 

@@ -88,6 +88,7 @@ def test_cli_demo_if_empty_loads_once_then_adds_nothing(cli_env: Settings) -> No
     second = runner.invoke(app, ["demo", "--size", "small", "--if-empty"])
     assert second.exit_code == 0, second.output
     assert "already holds data" in second.output
+    assert "demo@cxloop.local" in second.output  # make run prints the login every time
     assert _count(cli_env.database_url, Interaction) == count
 
 

@@ -160,3 +160,11 @@ def _ensure_demo_user(settings: Settings) -> bool:
     except Conflict:
         return False
     return True
+
+
+def demo_login_works(*, settings: Settings) -> bool:
+    """Whether the published demo login signs in to this store (for ``make run``)."""
+    user = accounts.authenticate(
+        settings=settings, email=DEMO_EMAIL, password=DEMO_PASSWORD
+    )
+    return user is not None
