@@ -53,7 +53,7 @@ class Settings(BaseSettings):
         "next to the SQLite file.",
     )
     import_batch_size: int = Field(
-        default=50_000, description="Rows committed per batch by importers."
+        default=250_000, description="Rows committed per batch by importers."
     )
 
     def resolved_secret_key(self) -> str:

@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 from ingest_files import FEEDBACK_HEADER, count, write_csv
+from sqlalchemy import delete, select
 
 from cxloop.config import Settings
 from cxloop.domain.errors import Conflict
@@ -20,7 +21,7 @@ from cxloop.ingest.surveys import ensure_import_survey
 from cxloop.ingest.validation import validate
 from cxloop.ingest.writers import format_utc, transaction
 from cxloop.store.engine import engine_for
-from cxloop.store.tables import Interaction
+from cxloop.store.tables import Answer, Customer, Identity, Interaction
 
 
 def test_format_utc_writes_the_column_text_of_utc_datetime() -> None:
@@ -71,3 +72,55 @@ def test_feedback_batch_refuses_a_customer_that_does_not_exist(
         write(writer, batch)
     assert raised.type is Conflict or "foreign key" in str(raised.value).lower()
     assert count(settings.database_url, Interaction) == 0
+
+
+def test_feedback_import_refuses_a_customer_deleted_between_batches(
+    settings: Settings, tmp_path: Path
+) -> None:
+    rows = [
+        [f"R{i}", f"c{i}@example.com", "", "2024-01-01", "", "", "", "9", "", "", ""]
+        for i in (1, 2)
+    ]
+    path = write_csv(tmp_path / "f.csv", FEEDBACK_HEADER, rows)
+    engine = engine_for(settings.database_url)
+
+    def delete_second_customer(done: int, _total: int) -> None:
+        if done:
+            return
+        with engine.begin() as connection:
+            owner = connection.execute(
+                select(Identity.customer_id).where(Identity.value == "c2@example.com")
+            ).scalar_one()
+            connection.execute(delete(Identity).where(Identity.customer_id == owner))
+            connection.execute(delete(Customer).where(Customer.id == owner))
+        deleted.append(owner)
+
+    deleted: list[int] = []
+    small = settings.model_copy(update={"import_batch_size": 1})
+    with pytest.raises(Exception, match="customer") as raised:
+        import_file(
+            settings=small, kind="feedback", path=path, progress=delete_second_customer
+        )
+    assert str(deleted[0]) in str(raised.value)
+    assert raised.type is Conflict or "foreign key" in str(raised.value).lower()
+    assert count(settings.database_url, Interaction) == 1
+
+
+def test_feedback_writes_twice_in_one_transaction_keep_both_batches(
+    settings: Settings, tmp_path: Path
+) -> None:
+    rows = [
+        [f"R{i}", "", "", "2024-01-01", "", "", "", str(i), "", "", ""]
+        for i in range(4)
+    ]
+    raw = read_table(write_csv(tmp_path / "f.csv", FEEDBACK_HEADER, rows))
+    spec = kind_spec("feedback")
+    assert spec is not None
+    checked = validate(raw, spec, settings, {})
+    _table, write, prepare = EVENT_TABLES["feedback"]
+    with transaction(engine_for(settings.database_url), foreign_keys=False) as writer:
+        questions = prepare(writer, "f")
+        for part in (np.array([0, 1]), np.array([2, 3])):
+            write(writer, Batch(checked, part, [None, None], "f", questions))
+    assert count(settings.database_url, Interaction) == 4
+    assert count(settings.database_url, Answer) == 4

@@ -2,7 +2,11 @@
 
 Rows already stored under the same ``(source, external id)`` are skipped. Customers are
 matched or created in a first transaction; the rows then go in, in batches of
-``settings.import_batch_size``, each batch its own transaction.
+``settings.import_batch_size``, each batch its own transaction, all on one connection.
+
+Feedback batches check their customers set-based instead of per row. On SQLite that
+check is skipped while the connection's ``data_version`` shows that no other connection
+has committed since the customers were written: none can have been deleted meanwhile.
 """
 
 from __future__ import annotations
@@ -23,9 +27,17 @@ from cxloop.domain.vocab import InteractionKind
 from cxloop.ingest.customers import REF_KINDS, plan_customers, write_customers
 from cxloop.ingest.surveys import ensure_import_survey
 from cxloop.ingest.validation import Validated
-from cxloop.ingest.writers import BulkWriter, json_texts, transaction
+from cxloop.ingest.writers import (
+    BulkWriter,
+    import_connection,
+    json_texts,
+    transaction,
+)
 
 Progress = Callable[[int, int], None]
+
+#: Rows per write inside a transaction (and per progress report).
+ROWS_PER_WRITE = 50_000
 
 
 @dataclass(frozen=True)
@@ -40,13 +52,19 @@ class Loaded:
 
 @dataclass(frozen=True)
 class Batch:
-    """A slice of the rows to insert, with their customers."""
+    """A slice of the rows to insert, with their customers.
+
+    ``trusted`` is the SQLite ``data_version`` of the import's connection at which all
+    customers of the import were known to exist; while it is unchanged no other
+    connection has committed since, so they still do. None: check them.
+    """
 
     checked: Validated
     rows: npt.NDArray[np.int64]
     customers: list[int | None]
     source: str
     context: dict[str, int] = field(default_factory=dict)
+    trusted: int | None = None
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -92,30 +110,42 @@ def load_events(
     batch_size: int,
     progress: Progress,
 ) -> Loaded:
-    """Insert the new good rows of an event kind; ``target`` is (kind, key field)."""
+    """Insert the new good rows of an event kind; ``target`` is (kind, key field).
+
+    Customers are written in a first transaction, then the rows in transactions of
+    ``batch_size`` rows, all on one connection. Each transaction writes its rows
+    :data:`ROWS_PER_WRITE` at a time and ``progress`` is called after each write.
+    """
     kind, key = target
     table, write, prepare = EVENT_TABLES[kind]
     total = checked.raw.n_rows
-    with transaction(engine) as writer:
-        rows = new_rows(writer, checked, table, key, source)
-        refs = {
-            name: checked.fields[name].take(pa.array(rows, type=pa.int64()))
-            for name in REF_KINDS
-        }
-        plan = plan_customers(writer, refs)
-        write_customers(writer, plan, source)
-        context = prepare(writer, source) if len(rows) else {}
-    duplicates = int(checked.good.sum()) - len(rows)
-    done = total - len(rows)
-    progress(done, total)
-    for start in range(0, len(rows), batch_size):
-        end = min(start + batch_size, len(rows))
-        customers = plan.row_customer.slice(start, end - start).to_pylist()
-        batch = Batch(checked, rows[start:end], customers, source, context)
-        with transaction(engine, foreign_keys=write not in SELF_CHECKED) as writer:
-            write(writer, batch)
-        done += len(batch)
+    with import_connection(engine) as connection:
+        with transaction(connection) as writer:
+            rows = new_rows(writer, checked, table, key, source)
+            refs = {
+                name: checked.fields[name].take(pa.array(rows, type=pa.int64()))
+                for name in REF_KINDS
+            }
+            plan = plan_customers(writer, refs)
+            write_customers(writer, plan, source)
+            context = prepare(writer, source) if len(rows) else {}
+            trusted = writer.data_version()
+        done = total - len(rows)
         progress(done, total)
+        for start in range(0, len(rows), batch_size):
+            stop = min(start + batch_size, len(rows))
+            with transaction(connection, foreign_keys=write not in SELF_CHECKED) as w:
+                for part in range(start, stop, ROWS_PER_WRITE):
+                    count = min(ROWS_PER_WRITE, stop - part)
+                    customers = plan.row_customer.slice(part, count).to_pylist()
+                    batch = Batch(
+                        checked, rows[part : part + count], customers, source, context,
+                        trusted,
+                    )  # fmt: skip
+                    write(w, batch)
+                    done += count
+                    progress(done, total)
+    duplicates = int(checked.good.sum()) - len(rows)
     return Loaded(len(rows), duplicates, customers_created=len(plan.new_customers))
 
 
@@ -171,7 +201,8 @@ def _write_feedback(writer: BulkWriter, batch: Batch) -> None:
         INTERACTION_FROM_STAGE.format(kind=kind, stage=stage, now=writer.typed("time")),
         (batch.source, writer.now),
     )
-    _check_references(writer, stage, batch.context)
+    trusted = batch.trusted is not None and writer.data_version() == batch.trusted
+    _check_references(writer, None if trusted else stage, batch.context)
     for metric, question in batch.context.items():
         answers = ANSWERS_FROM_STAGE.format(metric=metric, stage=stage)
         writer.execute(answers, (question,))
@@ -188,10 +219,15 @@ MISSING_QUESTIONS = (
 
 
 def _check_references(
-    writer: BulkWriter, stage: str, questions: dict[str, int]
+    writer: BulkWriter, stage: str | None, questions: dict[str, int]
 ) -> None:
-    """The batch's customers and questions exist (set-based, instead of per row)."""
-    missing = writer.missing_reference(MISSING_CUSTOMER.format(stage=stage))
+    """The questions and the batch's customers exist (set-based, instead of per row);
+    ``stage`` None: the customers are known to exist."""
+    missing = (
+        None
+        if stage is None
+        else writer.missing_reference(MISSING_CUSTOMER.format(stage=stage))
+    )
     if missing is not None:
         msg = f"customer {missing[0]} was deleted while the import ran; import the file again"
         raise Conflict(msg)

@@ -103,7 +103,8 @@ def import_file(
     allow_rejects
         Import the good rows even when some rows are rejected.
     progress
-        Called with (rows done, rows in file) as batches are committed.
+        Called with (rows done, rows in file) as rows are written (about every
+        50,000 rows; each batch is committed as a whole).
 
     Returns
     -------

@@ -161,6 +161,16 @@ class BulkWriter:
         finally:
             cursor.close()
 
+    def data_version(self) -> int | None:
+        """SQLite's ``data_version``, which changes when another connection commits.
+
+        None on PostgreSQL. Compare only values read on the same connection.
+        """
+        if not self.sqlite:
+            return None
+        version = self.connection.exec_driver_sql("PRAGMA data_version").scalar_one()
+        return int(version)
+
     def has_rows(self, table: str, source: str) -> bool:
         """Whether ``table`` holds any row imported from ``source``."""
         sql = text(f"SELECT 1 FROM {table} WHERE source = :source LIMIT 1")
@@ -169,7 +179,8 @@ class BulkWriter:
     def stage(
         self, columns: Sequence[tuple[str, str]], rows: Iterable[tuple[Any, ...]]
     ) -> str:
-        """Load ``rows`` into an empty temporary table; returns its name.
+        """Load ``rows`` into an empty temporary table (emptied again when a
+        transaction stages twice); returns its name.
 
         ``columns`` are (name, type) with type one of ``id``, ``text``, ``time``,
         ``json``, ``real``. Set-based ``INSERT .. SELECT`` from it then runs in the
@@ -183,6 +194,7 @@ class BulkWriter:
             )
             self.connection.exec_driver_sql(f"DELETE FROM {STAGE}")
         else:
+            self.connection.exec_driver_sql(f"DROP TABLE IF EXISTS pg_temp.{STAGE}")
             self.connection.exec_driver_sql(
                 f"CREATE TEMP TABLE {STAGE} ({body}) ON COMMIT DROP"
             )
@@ -222,28 +234,50 @@ def _sqlite_insert(
 
 
 @contextmanager
-def transaction(engine: Engine, *, foreign_keys: bool = True) -> Iterator[BulkWriter]:
-    """One write transaction; on SQLite it takes the write lock at once.
+def import_connection(engine: Engine) -> Iterator[Connection]:
+    """One connection for the transactions of an import.
 
-    On SQLite the connection's page cache is raised to :data:`SQLITE_CACHE_KIB` for the
-    transaction, and ``foreign_keys=False`` turns SQLite's per-row foreign key checks
-    off: the caller then checks its references set-based inside the transaction (see
-    :meth:`BulkWriter.missing_reference`). Both are set back afterwards.
+    On SQLite its page cache is raised to :data:`SQLITE_CACHE_KIB` meanwhile.
     """
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         before = _set_cache(connection, -SQLITE_CACHE_KIB) if sqlite else 0
-        if sqlite and not foreign_keys:
-            _pragma(connection, "foreign_keys=OFF")
         try:
-            with connection.begin():
-                if sqlite:
-                    connection.exec_driver_sql("BEGIN IMMEDIATE")
-                yield BulkWriter(connection)
+            yield connection
         finally:
             if sqlite:
                 _set_cache(connection, before)
-                _pragma(connection, "foreign_keys=ON")
+
+
+@contextmanager
+def transaction(
+    target: Engine | Connection, *, foreign_keys: bool = True
+) -> Iterator[BulkWriter]:
+    """One write transaction on ``target``; on SQLite it takes the write lock at once.
+
+    An engine lends a connection for the transaction (see :func:`import_connection`).
+    ``foreign_keys=False`` turns SQLite's per-row foreign key checks off: the caller
+    then checks its references set-based inside the transaction (see
+    :meth:`BulkWriter.missing_reference`). The setting is set back afterwards.
+    """
+    if isinstance(target, Engine):
+        with (
+            import_connection(target) as connection,
+            transaction(connection, foreign_keys=foreign_keys) as writer,
+        ):
+            yield writer
+        return
+    sqlite = target.dialect.name == "sqlite"
+    if sqlite and not foreign_keys:
+        _pragma(target, "foreign_keys=OFF")
+    try:
+        with target.begin():
+            if sqlite:
+                target.exec_driver_sql("BEGIN IMMEDIATE")
+            yield BulkWriter(target)
+    finally:
+        if sqlite and not foreign_keys:
+            _pragma(target, "foreign_keys=ON")
 
 
 def _pragma(connection: Connection, setting: str) -> None:
