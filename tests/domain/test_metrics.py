@@ -109,3 +109,12 @@ def test_compute_dispatches_and_refuses_unscored_metric() -> None:
     assert metrics.compute("nps", [9]).metric is MetricKind.NPS
     with pytest.raises(InvalidInput, match="not a scored metric"):
         metrics.compute("text", [1])
+
+
+def test_change_tone_reads_a_ces_rise_as_worse_and_an_nps_rise_as_better() -> None:
+    harder = metrics.compare(metrics.ces([6, 7, 6, 7] * 10), metrics.ces([1, 2] * 20))
+    assert (harder.direction, harder.tone) == ("up", "worse")
+    happier = metrics.compare(metrics.nps([10] * 40), metrics.nps([0] * 40))
+    assert (happier.direction, happier.tone) == ("up", "better")
+    same = metrics.compare(metrics.nps([10, 0] * 5), metrics.nps([0, 10] * 5))
+    assert same.tone == "flat"

@@ -63,6 +63,10 @@ def test_overview_date_window_compares_with_window_before(
     assert card.previous is not None
     assert card.difference == pytest.approx(card.value - card.previous)
     assert 'data-testid="card-nps-change"' in response.text
+    for each in response.context["cards"]:  # type: ignore[attr-defined]
+        css = f'class="card-change {each.direction} {each.tone}"'
+        assert css in response.text
+        assert each.tone in {"better", "worse", "flat"}
 
 
 def test_overview_bad_date_shows_message_not_error(signed_in: TestClient) -> None:

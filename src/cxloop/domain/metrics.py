@@ -24,6 +24,13 @@ from cxloop.domain.vocab import SCORE_RANGES, MetricKind
 Z_95 = 1.959963984540054
 SCORED_METRICS = (MetricKind.NPS, MetricKind.CSAT, MetricKind.CES)
 
+#: Whether a rise is good news. CES runs 1 = very easy to 7 = very hard, so it is not.
+HIGHER_IS_BETTER: dict[MetricKind, bool] = {
+    MetricKind.NPS: True,
+    MetricKind.CSAT: True,
+    MetricKind.CES: False,
+}
+
 
 @dataclass(frozen=True)
 class MetricResult:
@@ -57,6 +64,18 @@ class Change:
         if not self.significant or self.difference is None:
             return "flat"
         return "up" if self.difference > 0 else "down"
+
+    @property
+    def tone(self) -> str:
+        """``better``, ``worse`` or ``flat``: the direction read for this metric.
+
+        >>> compare(ces([6, 7, 6, 7]), ces([1, 2, 1, 2])).tone
+        'worse'
+        """
+        if self.direction == "flat":
+            return "flat"
+        rising_is_good = HIGHER_IS_BETTER.get(self.current.metric, True)
+        return "better" if (self.direction == "up") == rising_is_good else "worse"
 
 
 def _empty(metric: MetricKind) -> MetricResult:

@@ -48,6 +48,7 @@ class MetricCard:
     p_value: float | None
     significant: bool
     direction: str
+    tone: str
     digits: int
     unit: str
 
@@ -129,6 +130,7 @@ def _card(metric: str, change: Change) -> MetricCard:
         p_value=change.p_value,
         significant=change.significant,
         direction=change.direction,
+        tone=change.tone,
         digits=digits,
         unit=unit,
     )
