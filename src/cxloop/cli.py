@@ -69,6 +69,22 @@ def db_upgrade(
     console.print(f"database is at revision {revision}: {url}")
 
 
+@db_app.command("rebuild-analytics")
+def db_rebuild_analytics() -> None:
+    """Rebuild the DuckDB analytics mirror of an SQLite store from scratch.
+
+    Metrics read appended answers and changed customers by themselves; run this after
+    rows already imported were edited or deleted in the database.
+    """
+    from cxloop.analytics import service
+
+    count = service.rebuild_mirror(settings=get_settings())
+    if count is None:
+        console.print("PostgreSQL stores need no analytics mirror: nothing to rebuild")
+    else:
+        console.print(f"analytics mirror rebuilt: {count:,} scored answers")
+
+
 metrics_app = typer.Typer(
     help="NPS, CSAT and CES with n, 95 % margin and change.", no_args_is_help=True
 )

@@ -9,10 +9,13 @@ from pathlib import Path
 import duckdb
 import pytest
 from analytics_seeding import Seeder
+from sqlalchemy import text
+from typer.testing import CliRunner
 
 from cxloop.analytics.mirror import mirror_path
-from cxloop.analytics.service import metric_frame
-from cxloop.config import Settings
+from cxloop.analytics.service import metric_frame, rebuild_mirror
+from cxloop.cli import app
+from cxloop.config import Settings, get_settings
 from cxloop.store.engine import make_engine, sqlite_path
 
 MAY = datetime(2024, 5, 2, 4, tzinfo=UTC)
@@ -138,3 +141,39 @@ def test_mirror_is_rebuilt_when_file_is_not_a_database(
 
     assert frame["n"].tolist() == [3]
     assert frame["value"].tolist() == [pytest.approx(200 / 3)]
+
+
+def test_rebuild_picks_up_an_edit_the_incremental_refresh_cannot_see(
+    settings: Settings, seeder: Seeder
+) -> None:
+    seeder.answers("nps", [10, 9, 0], at=MAY, channel="web")
+    assert metric_frame(settings=settings, metric="nps", by=["channel"])[
+        "channel"
+    ].tolist() == ["web"]
+    engine = make_engine(settings.database_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE interaction SET channel = 'app'"))
+    engine.dispose()
+
+    rebuilt = rebuild_mirror(settings=settings)
+
+    after = metric_frame(settings=settings, metric="nps", by=["channel"])
+    assert after["channel"].tolist() == ["app"]
+    assert after["n"].tolist() == [3]
+    is_sqlite = settings.database_url.startswith("sqlite")
+    assert rebuilt == (3 if is_sqlite else None)
+
+
+def test_cli_rebuild_analytics_reports_the_answers_mirrored(
+    sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CXLOOP_DATABASE_URL", sqlite_settings.database_url)
+    monkeypatch.setenv("CXLOOP_ANALYTICS_DIR", sqlite_settings.analytics_dir)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["db", "rebuild-analytics"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "analytics mirror rebuilt: 0 scored answers" in result.output
+    assert _mirror(sqlite_settings).exists()

@@ -256,3 +256,24 @@ def _attach(con: duckdb.DuckDBPyConnection, database: Path) -> None:
 
 def _set(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
     con.execute("UPDATE mirror_meta SET value = ? WHERE key = ?", [value, key])
+
+
+def rebuild(database: Path, *, timezone: str, analytics_dir: str) -> int:
+    """Build the mirror of ``database`` again from scratch; returns the answers copied.
+
+    The incremental refresh sees appended answers and changed customers only; after
+    answers or interactions already copied were edited or deleted, rebuild.
+    """
+    path = mirror_path(database, analytics_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(path.with_name(path.name + ".lock")):
+        con = _connect(path)
+        try:
+            con.execute("BEGIN TRANSACTION")
+            _reset(con, database, timezone)
+            con.execute("COMMIT")
+            refresh(con, database, timezone=timezone)
+            row = con.execute("SELECT count(*) FROM answer_fact").fetchone()
+        finally:
+            con.close()
+    return int(row[0]) if row else 0

@@ -41,6 +41,7 @@ __all__ = [
     "open_session",
     "overview",
     "parse_where",
+    "rebuild_mirror",
 ]
 
 
@@ -169,3 +170,23 @@ def _check_request(
         queries.parse_metric(metric)
     queries.parse_period(period)
     queries.check_fields([*fields, *(where or {})])
+
+
+def rebuild_mirror(*, settings: Settings) -> int | None:
+    """Rebuild the DuckDB analytics mirror of an SQLite store from scratch.
+
+    Returns the number of scored answers mirrored, or None for a PostgreSQL store,
+    whose metrics run on the store itself and need no mirror.
+    """
+    from cxloop.analytics import mirror
+    from cxloop.analytics.engines import business_zone
+    from cxloop.store.engine import sqlite_path
+
+    database = sqlite_path(settings.database_url)
+    if database is None:
+        return None
+    return mirror.rebuild(
+        database,
+        timezone=business_zone(settings),
+        analytics_dir=settings.analytics_dir,
+    )
