@@ -129,6 +129,30 @@ def test_login_with_unknown_email_gives_same_answer_as_wrong_password(
     assert unknown.context["error"] == wrong.context["error"]  # type: ignore[attr-defined]
 
 
+def test_login_is_locked_after_five_failures_even_with_the_right_password(
+    client: TestClient, user: UserInfo
+) -> None:
+    for _ in range(5):
+        assert sign_in(client, user.email, "wrong password").status_code == 400
+    locked = sign_in(client, user.email.upper(), PASSWORD)
+    assert locked.status_code == 429
+    assert locked.context["error"] == "locked"  # type: ignore[attr-defined]
+    assert "登入失敗次數過多" in locked.text
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_login_success_clears_earlier_failures(
+    client: TestClient, user: UserInfo
+) -> None:
+    for _ in range(4):
+        sign_in(client, user.email, "wrong password")
+    assert sign_in(client, user.email, PASSWORD).status_code == 303
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/").text)})
+    for _ in range(4):
+        sign_in(client, user.email, "wrong password")
+    assert sign_in(client, user.email, PASSWORD).status_code == 303
+
+
 @pytest.mark.parametrize(
     "target", ["//evil.example/x", "https://evil.example/", "/\\evil.example", "x"]
 )

@@ -23,6 +23,7 @@ from cxloop import __version__
 from cxloop.accounts import service as accounts
 from cxloop.config import Settings
 from cxloop.domain.errors import InvalidInput, NotFound
+from cxloop.domain.throttle import LoginThrottle
 from cxloop.web.api import me, metrics
 from cxloop.web.deps import CSRFError, LoginRequired, key_allowed
 from cxloop.web.i18n import load_translations
@@ -110,6 +111,7 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_url=None,
     )
     app.state.settings = settings
+    app.state.login_throttle = LoginThrottle()
     app.state.translations = load_translations()
     app.state.templates = make_templates()
     app.add_middleware(

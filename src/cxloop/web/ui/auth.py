@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hmac
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from cxloop.accounts import service as accounts
+from cxloop.domain.throttle import LoginThrottle
 from cxloop.web.deps import (
     CSRF_FIELD,
     CSRFChecked,
@@ -73,9 +75,15 @@ def login(
     expected = request.session.get(CSRF_FIELD)
     if not isinstance(expected, str) or not hmac.compare_digest(expected, token):
         return _login_page(request, next, "expired", email=email, status_code=400)
+    throttle: LoginThrottle = request.app.state.login_throttle
+    key, now = email.strip().lower(), time.monotonic()
+    if throttle.blocked(key, now=now):
+        return _login_page(request, next, "locked", email=email, status_code=429)
     user = accounts.authenticate(settings=settings, email=email, password=password)
     if user is None:
+        throttle.failed(key, now=now)
         return _login_page(request, next, "invalid", email=email, status_code=400)
+    throttle.succeeded(key)
     request.session.clear()
     request.session["user_id"] = user.id
     csrf_token(request)
