@@ -122,3 +122,18 @@ def settings(store_url: str, tmp_path: Path) -> Settings:
 def sqlite_settings(sqlite_url: str, tmp_path: Path) -> Settings:
     """Settings for a fresh SQLite store only (web and CLI tests)."""
     return make_settings(sqlite_url, tmp_path)
+
+
+@pytest.fixture
+def cli_settings(
+    sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Settings]:
+    """The CLI reads CXLOOP_* from the environment: point it at a fresh SQLite store."""
+    from cxloop.config import get_settings
+
+    monkeypatch.setenv("CXLOOP_DATABASE_URL", sqlite_settings.database_url)
+    monkeypatch.setenv("CXLOOP_SECRET_KEY", sqlite_settings.secret_key)
+    monkeypatch.setenv("CXLOOP_ANALYTICS_DIR", sqlite_settings.analytics_dir)
+    get_settings.cache_clear()
+    yield sqlite_settings
+    get_settings.cache_clear()

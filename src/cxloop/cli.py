@@ -179,43 +179,30 @@ WhereOption = Annotated[
 FormatOption = Annotated[str, typer.Option("--format", help="table, csv or json.")]
 
 
-@metrics_app.command("nps")
-def metrics_nps(
-    by: ByOption = None,
-    period: PeriodOption = None,
-    date_from: FromOption = None,
-    date_to: ToOption = None,
-    where: WhereOption = None,
-    output: FormatOption = "table",
-) -> None:
-    """NPS (% promoters - % detractors) with n, 95 % margin of error and change."""
-    _metrics("nps", by, period, date_from, date_to, where, output)
+METRIC_HELP = {
+    "nps": "NPS (% promoters - % detractors) with n, 95 % margin of error and change.",
+    "csat": "CSAT (% of 4-5 answers) with n, 95 % margin of error and change.",
+    "ces": "CES (mean effort on 1-7) with n, 95 % margin of error and change.",
+}
 
 
-@metrics_app.command("csat")
-def metrics_csat(
-    by: ByOption = None,
-    period: PeriodOption = None,
-    date_from: FromOption = None,
-    date_to: ToOption = None,
-    where: WhereOption = None,
-    output: FormatOption = "table",
-) -> None:
-    """CSAT (% of 4-5 answers) with n, 95 % margin of error and change."""
-    _metrics("csat", by, period, date_from, date_to, where, output)
+def _add_metric_command(metric: str) -> None:
+    def command(
+        by: ByOption = None,
+        period: PeriodOption = None,
+        date_from: FromOption = None,
+        date_to: ToOption = None,
+        where: WhereOption = None,
+        output: FormatOption = "table",
+    ) -> None:
+        _metrics(metric, by, period, date_from, date_to, where, output)
+
+    command.__doc__ = METRIC_HELP[metric]
+    metrics_app.command(metric)(command)
 
 
-@metrics_app.command("ces")
-def metrics_ces(
-    by: ByOption = None,
-    period: PeriodOption = None,
-    date_from: FromOption = None,
-    date_to: ToOption = None,
-    where: WhereOption = None,
-    output: FormatOption = "table",
-) -> None:
-    """CES (mean effort on 1-7) with n, 95 % margin of error and change."""
-    _metrics("ces", by, period, date_from, date_to, where, output)
+for _metric in METRIC_HELP:
+    _add_metric_command(_metric)
 
 
 user_app = typer.Typer(

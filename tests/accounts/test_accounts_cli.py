@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,30 +14,19 @@ from cxloop.config import Settings, get_settings
 runner = CliRunner()
 
 
-@pytest.fixture
-def env_settings(
-    sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Settings]:
-    """The CLI reads CXLOOP_* from the environment; point it at the test store."""
-    monkeypatch.setenv("CXLOOP_DATABASE_URL", sqlite_settings.database_url)
-    get_settings.cache_clear()
-    yield sqlite_settings
-    get_settings.cache_clear()
-
-
-def test_user_create_with_password_option(env_settings: Settings) -> None:
+def test_user_create_with_password_option(cli_settings: Settings) -> None:
     result = runner.invoke(app, ["user", "create", "--email", "Chen@Example.com",
                                  "--role", "viewer", "--password", "long-enough-1"])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "chen@example.com" in result.output
     user = accounts.authenticate(
-        settings=env_settings, email="chen@example.com", password="long-enough-1"
+        settings=cli_settings, email="chen@example.com", password="long-enough-1"
     )
     assert user is not None
     assert user.role == "viewer"
 
 
-def test_user_create_prompts_for_password_twice(env_settings: Settings) -> None:
+def test_user_create_prompts_for_password_twice(cli_settings: Settings) -> None:
     result = runner.invoke(
         app, ["user", "create", "--email", "wu@example.com", "--role", "agent"],
         input="typed-secret-9\ntyped-secret-9\n",
@@ -46,12 +34,12 @@ def test_user_create_prompts_for_password_twice(env_settings: Settings) -> None:
     assert result.exit_code == 0, result.output
     assert "typed-secret-9" not in result.output
     assert accounts.authenticate(
-        settings=env_settings, email="wu@example.com", password="typed-secret-9"
+        settings=cli_settings, email="wu@example.com", password="typed-secret-9"
     )
 
 
 def test_user_create_with_unknown_role_fails_with_message(
-    env_settings: Settings,
+    cli_settings: Settings,
 ) -> None:
     result = runner.invoke(app, ["user", "create", "--email", "x@example.com",
                                  "--role", "boss", "--password", "long-enough-1"])  # fmt: skip
@@ -59,11 +47,11 @@ def test_user_create_with_unknown_role_fails_with_message(
     assert "role 'boss' is unknown" in str(result.exception)
 
 
-def test_apikey_create_prints_a_working_key_once(env_settings: Settings) -> None:
+def test_apikey_create_prints_a_working_key_once(cli_settings: Settings) -> None:
     result = runner.invoke(app, ["apikey", "create", "--name", "dashboard export"])
     assert result.exit_code == 0, result.output
     key = result.stdout.strip().splitlines()[-1]
-    found = accounts.verify_api_key(settings=env_settings, key=key)
+    found = accounts.verify_api_key(settings=cli_settings, key=key)
     assert found is not None
     assert found.role == "viewer"
     assert "shown only once" in result.stderr

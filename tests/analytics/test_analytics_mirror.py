@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from cxloop.analytics.mirror import mirror_path
 from cxloop.analytics.service import metric_frame, rebuild_mirror
 from cxloop.cli import app
-from cxloop.config import Settings, get_settings
+from cxloop.config import Settings
 from cxloop.store.engine import make_engine, sqlite_path
 
 MAY = datetime(2024, 5, 2, 4, tzinfo=UTC)
@@ -165,15 +165,9 @@ def test_rebuild_picks_up_an_edit_the_incremental_refresh_cannot_see(
 
 
 def test_cli_rebuild_analytics_reports_the_answers_mirrored(
-    sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
+    cli_settings: Settings,
 ) -> None:
-    monkeypatch.setenv("CXLOOP_DATABASE_URL", sqlite_settings.database_url)
-    monkeypatch.setenv("CXLOOP_ANALYTICS_DIR", sqlite_settings.analytics_dir)
-    get_settings.cache_clear()
-    try:
-        result = CliRunner().invoke(app, ["db", "rebuild-analytics"])
-    finally:
-        get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["db", "rebuild-analytics"])
     assert result.exit_code == 0, result.output
     assert "analytics mirror rebuilt: 0 scored answers" in result.output
-    assert _mirror(sqlite_settings).exists()
+    assert _mirror(cli_settings).exists()

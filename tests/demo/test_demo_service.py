@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, func, select
 from typer.testing import CliRunner
 
 from cxloop import lifecycle
 from cxloop.accounts import service as accounts
 from cxloop.cli import app
-from cxloop.config import Settings, get_settings
+from cxloop.config import Settings
 from cxloop.demo.generator import generate
 from cxloop.demo.service import DEMO_EMAIL, DEMO_PASSWORD, load_demo
 from cxloop.store.tables import Answer, Case, Customer, Interaction, Transaction
@@ -65,34 +63,24 @@ def test_load_demo_twice_adds_nothing(settings: Settings) -> None:
     assert _count(settings.database_url, Interaction) == before
 
 
-@pytest.fixture
-def cli_env(
-    sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Settings]:
-    """The CLI's cached settings pointed at a fresh SQLite store."""
-    monkeypatch.setenv("CXLOOP_DATABASE_URL", sqlite_settings.database_url)
-    monkeypatch.setenv("CXLOOP_SECRET_KEY", sqlite_settings.secret_key)
-    get_settings.cache_clear()
-    yield sqlite_settings
-    get_settings.cache_clear()
-
-
-def test_cli_demo_if_empty_loads_once_then_adds_nothing(cli_env: Settings) -> None:
+def test_cli_demo_if_empty_loads_once_then_adds_nothing(cli_settings: Settings) -> None:
     runner = CliRunner()
     first = runner.invoke(app, ["demo", "--size", "small", "--if-empty"])
     assert first.exit_code == 0, first.output
     assert "demo@cxloop.local" in first.output
     assert "cxloop-demo" in first.output
-    assert not lifecycle.database_is_empty(cli_env)
-    count = _count(cli_env.database_url, Interaction)
+    assert not lifecycle.database_is_empty(cli_settings)
+    count = _count(cli_settings.database_url, Interaction)
     second = runner.invoke(app, ["demo", "--size", "small", "--if-empty"])
     assert second.exit_code == 0, second.output
     assert "already holds data" in second.output
     assert "demo@cxloop.local" in second.output  # make run prints the login every time
-    assert _count(cli_env.database_url, Interaction) == count
+    assert _count(cli_settings.database_url, Interaction) == count
 
 
-def test_cli_demo_out_writes_csv_files_only(cli_env: Settings, tmp_path: Path) -> None:
+def test_cli_demo_out_writes_csv_files_only(
+    cli_settings: Settings, tmp_path: Path
+) -> None:
     result = CliRunner().invoke(
         app, ["demo", "--size", "small", "--seed", "5", "--out", str(tmp_path / "csv")]
     )
@@ -104,11 +92,11 @@ def test_cli_demo_out_writes_csv_files_only(cli_env: Settings, tmp_path: Path) -
         "interactions.csv",
         "transactions.csv",
     ]
-    assert lifecycle.database_is_empty(cli_env)
+    assert lifecycle.database_is_empty(cli_settings)
 
 
-def test_cli_demo_refuses_an_unknown_size(cli_env: Settings) -> None:
+def test_cli_demo_refuses_an_unknown_size(cli_settings: Settings) -> None:
     result = CliRunner().invoke(app, ["demo", "--size", "huge"])
     assert result.exit_code != 0
     assert "small or full" in str(result.exception)
-    assert lifecycle.database_is_empty(cli_env)
+    assert lifecycle.database_is_empty(cli_settings)

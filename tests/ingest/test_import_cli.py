@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ from ingest_files import FEEDBACK_HEADER, count, write_csv
 from typer.testing import CliRunner
 
 from cxloop.cli import app
-from cxloop.config import Settings, get_settings
+from cxloop.config import Settings
 from cxloop.domain.errors import InvalidInput
 from cxloop.store.tables import Interaction
 
@@ -18,17 +17,6 @@ ROWS = [
     ["R1", "a@example.com", "", "2024-03-01 09:30", "web", "", "", "9", "", "", "<script>x</script>"],
     ["R2", "", "0912345678", "2024-03-01 09:30", "store", "", "", "2", "", "", ""],
 ]  # fmt: skip
-
-
-@pytest.fixture
-def cli_settings(
-    sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Settings]:
-    monkeypatch.setenv("CXLOOP_DATABASE_URL", sqlite_settings.database_url)
-    monkeypatch.setenv("CXLOOP_SECRET_KEY", sqlite_settings.secret_key)
-    get_settings.cache_clear()
-    yield sqlite_settings
-    get_settings.cache_clear()
 
 
 def test_cli_import_prints_summary_then_says_nothing_added_on_rerun(
