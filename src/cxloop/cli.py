@@ -424,11 +424,37 @@ def _import_table(summary: ImportSummary) -> Table:
     if summary.kind == "customers":
         rows.append(("updated", summary.updated))
     rows += [("already imported", summary.duplicates), ("rejected", summary.rejected)]
+    if summary.customers_merged:
+        rows.append(("customers merged", summary.customers_merged))
     for name, count in rows:
         table.add_row(name, f"{count:,}")
     if summary.rejects_path is not None:
         table.add_row("rejects file", summary.rejects_path.name)
     return table
+
+
+def _mount_command_groups() -> None:
+    # customer_profiles adds score, show and outreach to the customers group.
+    from cxloop.commands import (
+        churn,
+        clv,
+        customer_profiles,  # noqa: F401
+        customers,
+        recommend,
+        segments,
+    )
+
+    for name, group in (
+        ("customers", customers.app),
+        ("segments", segments.app),
+        ("clv", clv.app),
+        ("churn", churn.app),
+        ("recommend", recommend.app),
+    ):
+        app.add_typer(group, name=name)
+
+
+_mount_command_groups()
 
 
 def main() -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"", "changethis", "secret", "change-me"}
 
@@ -55,6 +56,22 @@ class Settings(BaseSettings):
     import_batch_size: int = Field(
         default=250_000, description="Rows committed per batch by importers."
     )
+    value_tier_cuts: Annotated[tuple[float, ...], NoDecode] = Field(
+        default=(0.01, 0.05, 0.20),
+        description="Customer value pyramid: cumulative shares of customers, by CLV, "
+        "in the top, high and medium tiers (the rest is low), comma-separated.",
+    )
+
+    @field_validator("value_tier_cuts", mode="before")
+    @classmethod
+    def _split_cuts(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return tuple(float(part) for part in value.split(",") if part.strip())
+            except ValueError:
+                msg = f"CXLOOP_VALUE_TIER_CUTS {value!r} must be numbers like 0.01,0.05,0.2"
+                raise ValueError(msg) from None
+        return value
 
     def resolved_secret_key(self) -> str:
         """The session signing key; refuses a placeholder outside development."""

@@ -24,7 +24,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 from sqlalchemy.engine import make_url
 
-from cxloop.analytics.mirror import open_mirror, refresh
+from cxloop.analytics.mirror import CUSTOMERS_SQL, open_mirror, refresh
 from cxloop.config import Settings
 from cxloop.domain.errors import InvalidInput
 from cxloop.store.engine import sqlite_path
@@ -48,7 +48,17 @@ FACT_COLUMNS = (
     "customer_id",
 )
 #: Columns of the customer table, the same on every engine (attributes as JSON).
-CUSTOMER_COLUMNS = ("customer_id", "region", "segment", "language", "attributes")
+CUSTOMER_COLUMNS = (
+    "customer_id",
+    "region",
+    "segment",
+    "language",
+    "attributes",
+    "rfm_segment",
+    "value_tier",
+    "cluster_label",
+    "segments",
+)
 
 _PG_FACTS = """
 SELECT answer_id, metric, value, occurred_local,
@@ -66,9 +76,13 @@ FROM (
 ) AS answers
 """
 _PG_CUSTOMERS = """
-SELECT id AS customer_id, region, segment, language, CAST(attributes AS JSON) AS attributes
-FROM customer
-"""
+SELECT id AS customer_id, region, segment, language,
+       CAST(attributes AS JSON) AS attributes, rfm_segment, value_tier, cluster_label,
+       segments
+FROM ({customers}) AS c
+""".format(
+    customers=CUSTOMERS_SQL.format(concat="string_agg(s.key, '|' ORDER BY s.key)")
+)
 
 
 #: Reads one key of the customers' JSON attributes as text (numbers as written).

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import duckdb
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 EXTENSION_VERSION = "v1.5.5"
 
 _CREATE = (
@@ -44,7 +44,8 @@ _CREATE = (
     "quarter_start DATE, channel VARCHAR, touchpoint VARCHAR, journey_stage VARCHAR, "
     "source VARCHAR, customer_id BIGINT)",
     "CREATE TABLE customer_dim (customer_id BIGINT, region VARCHAR, segment VARCHAR, "
-    "language VARCHAR, attributes VARCHAR)",
+    "language VARCHAR, attributes VARCHAR, rfm_segment VARCHAR, value_tier VARCHAR, "
+    "cluster_label VARCHAR, segments VARCHAR)",
 )
 _DROP = (
     "DROP TABLE IF EXISTS mirror_meta",
@@ -81,10 +82,32 @@ FROM (
   FROM {source} AS answers
 )
 """
+#: Customers with their computed profile and saved segments ("|key|key|").
+CUSTOMERS_SQL = (
+    "SELECT c.id, c.region, c.segment, c.language, c.attributes, p.rfm_segment, "
+    "p.value_tier, p.cluster_label, m.segments FROM customer c "
+    "LEFT JOIN customer_profile p ON p.customer_id = c.id "
+    "LEFT JOIN (SELECT sm.customer_id, '|' || {concat} || '|' AS segments "
+    "FROM segment_member sm JOIN segment s ON s.id = sm.segment_id "
+    "GROUP BY sm.customer_id) m ON m.customer_id = c.id"
+)
 _INSERT_CUSTOMERS = (
     "INSERT INTO customer_dim SELECT CAST(id AS BIGINT), region, segment, language, "
-    "attributes FROM sqlite_query('src', "
-    "'SELECT id, region, segment, language, attributes FROM customer')"
+    "attributes, rfm_segment, value_tier, cluster_label, segments "
+    "FROM sqlite_query('src', '{}')".format(
+        CUSTOMERS_SQL.format(concat="group_concat(s.key, ''|'')").replace("'", "''")
+    )
+)
+
+
+_MERGES_SIGNATURE = (
+    "SELECT count(*), max(id), count(undone_at), max(undone_at) FROM identity_merge"
+)
+_CUSTOMERS_SIGNATURE = (
+    "SELECT count(*), max(updated_at), max(id), "
+    "(SELECT count(*) || '/' || coalesce(max(computed_at), '') FROM customer_profile), "
+    "(SELECT count(*) || '/' || coalesce(max(refreshed_at), '') FROM segment) "
+    "FROM customer"
 )
 
 
@@ -94,6 +117,7 @@ class StoreState:
 
     max_answer_id: int
     customers: str | None
+    merges: str
 
 
 def mirror_path(database: Path, analytics_dir: str) -> Path:
@@ -125,21 +149,22 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def read_store_state(database: Path, *, customers: bool) -> StoreState:
-    """The highest answer id and, when asked, a signature of the customer table.
+    """The highest answer id, a signature of merges and, when asked, of customers.
 
     The answer check reads one index entry; the customer signature (count, last
-    update, highest id) scans the customer table, so it is read only when needed.
+    update, highest id of customers, profiles and segments) scans the customer table,
+    so it is read only when needed. Merges move answers between customers, so a new
+    or undone merge makes the mirror rebuild.
     """
     uri = f"{database.resolve().as_uri()}?mode=ro"
     signature = None
     with closing(sqlite3.connect(uri, uri=True, timeout=30)) as con:
         (max_id,) = con.execute("SELECT coalesce(max(id), 0) FROM answer").fetchone()
+        merges = "|".join(map(str, con.execute(_MERGES_SIGNATURE).fetchone()))
         if customers:
-            count, updated, top = con.execute(
-                "SELECT count(*), max(updated_at), max(id) FROM customer"
-            ).fetchone()
-            signature = f"{count}|{updated}|{top}"
-    return StoreState(max_answer_id=int(max_id), customers=signature)
+            row = con.execute(_CUSTOMERS_SIGNATURE).fetchone()
+            signature = "|".join(map(str, row))
+    return StoreState(max_answer_id=int(max_id), customers=signature, merges=merges)
 
 
 @contextmanager
@@ -189,16 +214,20 @@ def _reset(con: duckdb.DuckDBPyConnection, database: Path, timezone: str) -> Non
         "source": str(database.resolve()),
         "answer_watermark": "0",
         "customers": "",
+        "merges": "",
     }
     con.executemany("INSERT INTO mirror_meta VALUES (?, ?)", list(meta.items()))
 
 
-def _stale(meta: dict[str, str], database: Path, timezone: str, max_id: int) -> bool:
+def _stale(
+    meta: dict[str, str], database: Path, timezone: str, state: StoreState
+) -> bool:
     return (
         meta.get("schema_version") != SCHEMA_VERSION
         or meta.get("timezone") != timezone
         or meta.get("source") != str(database.resolve())
-        or int(meta.get("answer_watermark", "0")) > max_id
+        or int(meta.get("answer_watermark", "0")) > state.max_answer_id
+        or meta.get("merges", "") != state.merges
     )
 
 
@@ -212,7 +241,7 @@ def refresh(
     """Bring the mirror up to date with the SQLite file ``database`` (one transaction)."""
     state = read_store_state(database, customers=customers)
     meta = _meta(con)
-    rebuild = _stale(meta, database, timezone, state.max_answer_id)
+    rebuild = _stale(meta, database, timezone, state)
     watermark = 0 if rebuild else int(meta["answer_watermark"])
     new_customers = state.customers is not None and (
         rebuild or meta.get("customers") != state.customers
@@ -226,6 +255,8 @@ def refresh(
         _attach(con, database)
         if state.max_answer_id > watermark:
             _copy_answers(con, timezone, watermark, state.max_answer_id)
+        if rebuild:
+            _set(con, "merges", state.merges)
         if new_customers:
             con.execute("DELETE FROM customer_dim")
             con.execute(_INSERT_CUSTOMERS)

@@ -2,8 +2,10 @@
 
 A field (for ``by`` cuts and ``where`` filters) is one of the interaction's columns
 (``channel``, ``touchpoint``, ``journey_stage``, ``source``), one of the customer's
-columns (``region``, ``segment``, ``language``), or any other name, which is read as a
-key of the customer's JSON ``attributes``.
+columns (``region``, ``segment``, ``language``), one of the computed profile columns
+(``rfm_segment``, ``value_tier``, ``cluster_label``), or any other name, which is read as
+a key of the customer's JSON ``attributes``. The filter ``in_segment=KEY`` keeps the
+customers of a saved segment.
 """
 
 from __future__ import annotations
@@ -22,14 +24,23 @@ from cxloop.domain.metrics import SCORED_METRICS
 from cxloop.domain.vocab import MetricKind
 
 FACT_FIELDS = ("channel", "touchpoint", "journey_stage", "source")
-CUSTOMER_FIELDS = ("region", "segment", "language")
+CUSTOMER_FIELDS = (
+    "region",
+    "segment",
+    "language",
+    "rfm_segment",
+    "value_tier",
+    "cluster_label",
+)
+#: The filter on saved-segment membership (a filter only: a customer is in many).
+MEMBERSHIP_FIELD = "in_segment"
 PERIODS = tuple(PERIOD_COLUMNS)
 #: Names a field may not take: they are columns of the facts or of the result.
 RESERVED = frozenset(
     {"answer_id", "metric", "value", "customer_id", "attributes"}
     | {"occurred_local", "occurred_on", "week_start", "month_start", "quarter_start"}
     | {"period", "window", "n", "moe", "previous_value", "change", "p_value"}
-    | {"significant"}
+    | {"significant", "segments"}
 )
 _ATTRIBUTE_KEY = re.compile(r"^\w[\w-]{0,99}$")
 
@@ -53,7 +64,7 @@ def parse_period(period: str | None) -> str | None:
 
 def check_field(name: str) -> str:
     """``name`` if it can be a field, else InvalidInput naming it."""
-    if name in FACT_FIELDS or name in CUSTOMER_FIELDS:
+    if name in FACT_FIELDS or name in CUSTOMER_FIELDS or name == MEMBERSHIP_FIELD:
         return name
     if name in RESERVED or not _ATTRIBUTE_KEY.match(name):
         known = ", ".join(FACT_FIELDS + CUSTOMER_FIELDS)
@@ -87,6 +98,13 @@ def parse_where(items: Iterable[str]) -> dict[str, str]:
     return where
 
 
+def check_cuts(names: Iterable[str]) -> None:
+    """Refuse ``in_segment`` as a cut: it can only filter."""
+    if MEMBERSHIP_FIELD in names:
+        msg = f"{MEMBERSHIP_FIELD} is a filter (--where {MEMBERSHIP_FIELD}=KEY), not a cut"
+        raise InvalidInput(msg)
+
+
 def check_dates(date_from: date | None, date_to: date | None) -> None:
     """Refuse a window that ends before it starts."""
     if date_from is not None and date_to is not None and date_to < date_from:
@@ -98,6 +116,8 @@ def customer_column(source: Source, field: str) -> ir.Value:
     """The customer column or attribute ``field`` of the source's customer table."""
     if field in CUSTOMER_FIELDS:
         return source.customers[field]
+    if field == MEMBERSHIP_FIELD:
+        return source.customers["segments"]
     return source.attribute(source.customers, field)
 
 
@@ -105,7 +125,11 @@ def missing_attributes(source: Source, fields: Iterable[str]) -> list[str]:
     """The attribute keys among ``fields`` that no customer has (runs a query each)."""
     missing = []
     for field in fields:
-        if field in FACT_FIELDS or field in CUSTOMER_FIELDS:
+        if (
+            field in FACT_FIELDS
+            or field in CUSTOMER_FIELDS
+            or field == MEMBERSHIP_FIELD
+        ):
             continue
         customers = source.customers
         value = source.attribute(customers, field)
@@ -130,7 +154,12 @@ def annotate(source: Source, fields: Sequence[str]) -> ir.Table:
 
 def filter_where(table: ir.Table, where: Mapping[str, str]) -> ir.Table:
     """Keep the rows whose fields equal the given values."""
-    conditions = [table[field] == value for field, value in where.items()]
+    conditions = [
+        table[field].contains(f"|{value}|")
+        if field == MEMBERSHIP_FIELD
+        else table[field] == value
+        for field, value in where.items()
+    ]
     return table.filter(*conditions) if conditions else table
 
 

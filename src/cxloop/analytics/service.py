@@ -169,6 +169,7 @@ def _check_request(
     if metric is not None:
         queries.parse_metric(metric)
     queries.parse_period(period)
+    queries.check_cuts(fields)
     queries.check_fields([*fields, *(where or {})])
 
 

@@ -19,6 +19,12 @@ END = date(2026, 10, 31)
 # The four planted patterns (docs/en/demo.md, "Planted patterns").
 #: Home deliveries slower than this many days are late and drive detractors.
 LATE_AFTER_DAYS = 3
+#: Share of customers who stop buying after their first late home delivery.
+LAPSE_AFTER_LATE = 0.4
+#: Share of a customer's orders that come from their favourite product category.
+TASTE = 0.6
+#: Orders drawn per order wanted, to make up for the ones lapsed customers never place.
+ORDER_DRAWS = 1.15
 #: The store whose staff attitude is poor: lower CSAT and NPS, comments about 店員態度.
 RUDE_STORE = "台中公益店"
 #: The month of the price rise: NPS drops across channels (comments about 漲價).

@@ -167,6 +167,9 @@ def make_interactions(rng: np.random.Generator, people: Population, n: int) -> C
         {
             "interaction_id": [f"I{i + 1:07d}" for i in range(n)],
             "customer_id": people.ids[customer],
+            "social_handle": np.where(
+                kind == "social_post", people.social[customer], ""
+            ),
             "occurred_at": tl.as_text(at),
             "kind": kind,
             "channel": channel,

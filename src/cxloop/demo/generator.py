@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from cxloop.demo import company as co
 from cxloop.demo.cases import make_cases
 from cxloop.demo.contacts import make_interactions
 from cxloop.demo.feedback import make_feedback
@@ -85,7 +86,7 @@ def generate(*, seed: int = 42, size: str = "full") -> DemoData:
     counts = size_of(size)
     rng = np.random.default_rng(seed)
     customers, people = make_customers(rng, counts.customers)
-    orders = make_orders(rng, people, counts.purchases)
+    orders = make_orders(rng, people, round(counts.purchases * co.ORDER_DRAWS))
     transactions = make_transactions(rng, people, orders)
     feedback = make_feedback(rng, people, orders, counts.responses)
     contacts = make_interactions(rng, people, counts.interactions)

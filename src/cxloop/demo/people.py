@@ -23,6 +23,7 @@ class Population:
     home_store: Ints
     language: Strs
     tier: Strs
+    social: Strs
 
     def pick(self, rng: np.random.Generator, n: int) -> Ints:
         """``n`` customer indexes, the more active customers more often."""
@@ -103,6 +104,18 @@ def _phones(rng: np.random.Generator, n: int) -> list[str]:
     return phones
 
 
+def _social_handles(rng: np.random.Generator, handles: pd.Series) -> Strs:
+    """Handles on the company's social pages for about 20 %; some typed in capitals."""
+    n = len(handles)
+    has = rng.random(n) < 0.20
+    shouting = rng.random(n) < 0.10
+    social = []
+    for i, handle in enumerate(handles):
+        name = f"@{handle.replace('.', '_')}{i + 1}"
+        social.append("" if not has[i] else name.title() if shouting[i] else name)
+    return np.array(social)
+
+
 def _birth_years(rng: np.random.Generator, segments: Strs) -> Ints:
     years = rng.integers(1965, 1998, size=len(segments))
     students = segments == "學生"
@@ -140,11 +153,15 @@ def make_customers(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, Popu
             "birth_year": _birth_years(rng, segments),
         }
     )
+    home_store = _home_stores(rng, regions)
+    social = _social_handles(rng, names["handle"])
+    frame["social_handle"] = social
     population = Population(
         ids=ids,
         weight=activity / activity.sum(),
-        home_store=_home_stores(rng, regions),
+        home_store=home_store,
         language=language,
         tier=tiers,
+        social=social,
     )
     return frame, population

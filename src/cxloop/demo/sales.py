@@ -61,8 +61,45 @@ def _deliveries(
     return np.where(online, fulfilment, ""), np.where(online, days, 0)
 
 
+def _products(rng: np.random.Generator, customer: Ints) -> Ints:
+    """Product of each order: often from the customer's favourite category.
+
+    Each customer favours one category (``TASTE`` of their orders come from it), so
+    that what a customer bought says something about what they will buy next.
+    """
+    weights = np.array([p.weight for p in co.PRODUCTS])
+    product = rng.choice(
+        len(co.PRODUCTS), size=len(customer), p=weights / weights.sum()
+    )
+    categories = sorted({p.category for p in co.PRODUCTS})
+    favourite = customer % len(categories)
+    loyal = rng.random(len(customer)) < co.TASTE
+    for number, category in enumerate(categories):
+        orders = np.flatnonzero(loyal & (favourite == number))
+        own = [i for i, p in enumerate(co.PRODUCTS) if p.category == category]
+        w = weights[own] / weights[own].sum()
+        product[orders] = np.asarray(own)[rng.choice(len(own), size=len(orders), p=w)]
+    return product
+
+
+def _lapsed(
+    rng: np.random.Generator, customer: Ints, at: tl.Times, late: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.bool_]:
+    """Orders never placed: a share of customers stop buying after a late delivery."""
+    frame = pd.DataFrame({"customer": customer, "at": at})
+    first_late = frame[late].groupby("customer")["at"].min()
+    leaving = first_late[rng.random(len(first_late)) < co.LAPSE_AFTER_LATE]
+    cut = frame["customer"].map(leaving)
+    return (cut.notna() & (frame["at"] > cut)).to_numpy()
+
+
 def make_orders(rng: np.random.Generator, people: Population, n: int) -> Orders:
-    """``n`` purchases in time order, ids ``T0000001``..."""
+    """About ``n`` purchases in time order, ids ``T0000001``...
+
+    Some customers stop buying after a late home delivery (``LAPSE_AFTER_LATE``): the
+    churn that the churn-risk model must find. More orders are drawn to make up for
+    the ones they never place.
+    """
     customer = people.pick(rng, n)
     at = np.sort(tl.sample_times(rng, n, "online"))
     channel = _channels(rng, at)
@@ -79,18 +116,19 @@ def make_orders(rng: np.random.Generator, people: Population, n: int) -> Orders:
         np.where(channel == "app", co.APP, co.WEB_SHOP),
     )
     fulfilment, days = _deliveries(rng, at, ~in_store)
-    weights = np.array([p.weight for p in co.PRODUCTS])
-    product = rng.choice(len(co.PRODUCTS), size=n, p=weights / weights.sum())
+    product = _products(rng, customer)
     names = np.array([p.name for p in co.PRODUCTS])
+    late = (days > co.LATE_AFTER_DAYS) & (fulfilment == co.HOME_DELIVERY)
+    kept = ~_lapsed(rng, customer, at, late)
     return Orders(
-        ids=np.array([f"T{i + 1:07d}" for i in range(n)]),
-        customer=customer,
-        at=at,
-        channel=channel,
-        touchpoint=touchpoint,
-        product=names[product],
-        fulfilment=fulfilment,
-        delivery_days=days,
+        ids=np.array([f"T{i + 1:07d}" for i in range(int(kept.sum()))]),
+        customer=customer[kept],
+        at=at[kept],
+        channel=channel[kept],
+        touchpoint=touchpoint[kept],
+        product=names[product][kept],
+        fulfilment=fulfilment[kept],
+        delivery_days=days[kept],
     )
 
 

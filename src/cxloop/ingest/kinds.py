@@ -20,7 +20,7 @@ from cxloop.ingest import parsers
 from cxloop.ingest.parsers import Parser
 
 #: Columns that name a customer, in the order they are trusted.
-CUSTOMER_REFS = ("customer_id", "email", "phone")
+CUSTOMER_REFS = ("customer_id", "email", "phone", "social_handle")
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,7 @@ def _refs() -> tuple[FieldSpec, ...]:
         _field("customer_id", parsers.code(200)),
         _field("email", parsers.email()),
         _field("phone", parsers.phone()),
+        _field("social_handle", parsers.social()),
     )
 
 

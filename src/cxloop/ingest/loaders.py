@@ -24,7 +24,13 @@ from sqlalchemy import Engine
 
 from cxloop.domain.errors import Conflict
 from cxloop.domain.vocab import InteractionKind
-from cxloop.ingest.customers import REF_KINDS, plan_customers, write_customers
+from cxloop.ingest.customers import (
+    REF_KINDS,
+    RowOrigin,
+    plan_customers,
+    record_adopted,
+    write_customers,
+)
 from cxloop.ingest.surveys import ensure_import_survey
 from cxloop.ingest.validation import Validated
 from cxloop.ingest.writers import (
@@ -48,6 +54,7 @@ class Loaded:
     duplicates: int
     updated: int = 0
     customers_created: int = 0
+    customers_merged: int = 0
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,11 @@ class Batch:
 
 Writer = Callable[[BulkWriter, Batch], None]
 Preparer = Callable[[BulkWriter, str], dict[str, int]]
+
+
+def origin_of(checked: Validated, rows: npt.NDArray[np.int64]) -> RowOrigin:
+    """The file name and the lines of ``rows``, for the reasons of merges."""
+    return RowOrigin(checked.raw.path.name, checked.raw.lines, rows)
 
 
 def new_rows(
@@ -126,8 +138,8 @@ def load_events(
                 name: checked.fields[name].take(pa.array(rows, type=pa.int64()))
                 for name in REF_KINDS
             }
-            plan = plan_customers(writer, refs)
-            write_customers(writer, plan, source)
+            plan = plan_customers(writer, refs, origin_of(checked, rows))
+            merged = write_customers(writer, plan, source)
             context = prepare(writer, source) if len(rows) else {}
             trusted = writer.data_version()
         done = total - len(rows)
@@ -145,8 +157,17 @@ def load_events(
                     write(w, batch)
                     done += count
                     progress(done, total)
+        if plan.adopted:
+            with transaction(connection) as writer:
+                keys = checked.fields[key].take(pa.array(rows, type=pa.int64()))
+                record_adopted(writer, plan, table, keys, source)
     duplicates = int(checked.good.sum()) - len(rows)
-    return Loaded(len(rows), duplicates, customers_created=len(plan.new_customers))
+    return Loaded(
+        len(rows),
+        duplicates,
+        customers_created=len(plan.new_customers),
+        customers_merged=merged,
+    )
 
 
 def _nothing(_writer: BulkWriter, _source: str) -> dict[str, int]:
@@ -300,7 +321,10 @@ def _write_transactions(writer: BulkWriter, batch: Batch) -> None:
 
 
 def _filled(batch: Batch, name: str, default: Any) -> list[Any]:
-    return pc.fill_null(batch.array(name), default).to_pylist()  # type: ignore[no-any-return]
+    values = batch.array(name)
+    if values.null_count == len(values):  # also a missing column (typed as text)
+        return [default] * len(values)
+    return pc.fill_null(values, default).to_pylist()  # type: ignore[no-any-return]
 
 
 def _write_cases(writer: BulkWriter, batch: Batch) -> None:

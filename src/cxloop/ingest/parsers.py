@@ -2,7 +2,7 @@
 values (null where the cell is empty or bad) and a reason for every bad row.
 
 No Python loop runs per row except over the bad rows (to word their reasons) and over
-the distinct values of a phone column.
+the distinct values of a phone or social handle column.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cxloop.customers.identity import normal_phone, normal_social
 from cxloop.ingest.vocabularies import allowed, spellings
 
 Mask = npt.NDArray[np.bool_]
@@ -168,33 +168,35 @@ def email() -> Parser:
     return parse
 
 
-def phone(region: str = "TW") -> Parser:
-    """A phone number as E.164; local numbers are read as ``region`` (0912-345-678)."""
+def _by_distinct(normalise: Callable[[str], str | None], word: str) -> Parser:
+    """A parser that normalises each distinct trimmed value once (None: bad)."""
 
     def parse(raw: pa.Array) -> Parsed:
         values = _blank_to_null(raw, trim=True)
         distinct = pc.unique(pc.drop_null(values))
-        normal = [_e164(str(value), region) for value in distinct.to_pylist()]
+        normal = [normalise(str(value)) for value in distinct.to_pylist()]
         mapped = pc.take(
             pa.array(normal, type=pa.string()), pc.index_in(values, distinct)
         )
         bad = _mask(pc.and_(pc.is_valid(values), pc.is_null(mapped)))
-        errors = _reasons(
-            raw, bad, lambda value: f"{value.strip()!r} is not a phone number"
-        )
+        errors = _reasons(raw, bad, lambda value: f"{value.strip()!r} {word}")
         return Parsed(mapped, errors)
 
     return parse
 
 
-def _e164(value: str, region: str) -> str | None:
-    try:
-        number = phonenumbers.parse(value, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+def phone(region: str = "TW") -> Parser:
+    """A phone number as E.164; local numbers are read as ``region`` (0912-345-678)."""
+    return _by_distinct(
+        lambda value: normal_phone(value, region), "is not a phone number"
+    )
+
+
+def social() -> Parser:
+    """A social handle (``@name`` or ``platform:@name``), lower-cased, without ``@``."""
+    return _by_distinct(
+        normal_social, "is not a social handle like @name or instagram:@name"
+    )
 
 
 def currency() -> Parser:

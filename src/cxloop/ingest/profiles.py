@@ -16,7 +16,7 @@ import pyarrow as pa
 from sqlalchemy import Engine
 
 from cxloop.ingest.customers import REF_KINDS, plan_customers, write_customers
-from cxloop.ingest.loaders import Loaded, Progress
+from cxloop.ingest.loaders import Loaded, Progress, origin_of
 from cxloop.ingest.validation import Validated
 from cxloop.ingest.writers import BulkWriter, transaction
 
@@ -81,9 +81,11 @@ def load_customers(
     with transaction(engine) as writer:
         index = pa.array(rows, type=pa.int64())
         plan = plan_customers(
-            writer, {name: checked.fields[name].take(index) for name in REF_KINDS}
+            writer,
+            {name: checked.fields[name].take(index) for name in REF_KINDS},
+            origin_of(checked, rows),
         )
-        write_customers(writer, plan, source)
+        merges_done = write_customers(writer, plan, source)
         created = {customer[0] for customer in plan.new_customers}
         known = sorted(
             {
@@ -100,7 +102,7 @@ def load_customers(
         plan.row_customer.to_pylist(), _row_profiles(checked, rows), strict=True
     ):
         if owner is None:  # pragma: no cover - validation requires a reference
-            raise RuntimeError("a customers row without customer_id, email or phone")
+            raise RuntimeError("a customers row names no customer")
         base = state.get(owner, blank)
         state[owner] = merged = _merge(base, change)
         outcome = (
@@ -117,7 +119,11 @@ def load_customers(
         engine, state, sorted(changed), batch_size, progress, checked.raw.n_rows
     )
     return Loaded(
-        counts["inserted"], counts["duplicates"], counts["updated"], len(created)
+        counts["inserted"],
+        counts["duplicates"],
+        counts["updated"],
+        len(created),
+        customers_merged=merges_done,
     )
 
 

@@ -196,6 +196,7 @@ def _summary(
         committed=committed,
         updated=loaded.updated,
         customers_created=loaded.customers_created,
+        customers_merged=loaded.customers_merged,
         first_rejects=first_rejects(checked.rejects),
     )
 

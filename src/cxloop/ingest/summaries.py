@@ -39,6 +39,9 @@ class ImportSummary:
         True when the good rows were written; False when rejects stopped the import.
     customers_created
         Customers created because a row named identifiers not seen before.
+    customers_merged
+        Stored customers merged into another because a row named identifiers of
+        both (each merge is recorded in ``identity_merge``).
     """
 
     kind: str
@@ -52,4 +55,5 @@ class ImportSummary:
     committed: bool
     updated: int = 0
     customers_created: int = 0
+    customers_merged: int = 0
     first_rejects: tuple[RowReject, ...] = ()

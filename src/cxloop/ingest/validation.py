@@ -95,7 +95,10 @@ def _check_required(raw: RawTable, spec: KindSpec, headers: dict[str, str]) -> N
         )
         raise InvalidInput(msg)
     if spec.name == "customers" and not any(ref in headers for ref in CUSTOMER_REFS):
-        msg = f"{raw.path} line 1: customers need a customer_id, email or phone column"
+        msg = (
+            f"{raw.path} line 1: customers need a customer_id, email, phone or "
+            "social_handle column"
+        )
         raise InvalidInput(msg)
 
 
@@ -165,11 +168,13 @@ def _need_reference(
     for ref in CUSTOMER_REFS:
         has_ref |= pc.is_valid(fields[ref]).to_numpy(zero_copy_only=False)
     columns = ", ".join(headers[ref] for ref in CUSTOMER_REFS if ref in headers)
+    named = ["customer_id", "email", "phone"]
+    if "social_handle" in headers:
+        named.append("social_handle")
+    reason = f"a {', '.join(named[:-1])} or {named[-1]} is required"
     for row in np.flatnonzero(~has_ref):
         if int(row) not in problems:
-            problems[int(row)].append(
-                (columns, "a customer_id, email or phone is required")
-            )
+            problems[int(row)].append((columns, reason))
 
 
 def _rejects(raw: RawTable, problems: Problems) -> list[RowReject]:

@@ -58,6 +58,9 @@ class Customer(Base):
     language: Mapped[str | None] = mapped_column(String(16))
     source: Mapped[str | None] = mapped_column(String(100))
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customer.id"), index=True
+    )
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False
@@ -86,7 +89,9 @@ class IdentityMerge(Base):
     kept_customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
     merged_customer_id: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(Text)
+    moved: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = _created()
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Interaction(Base):
@@ -283,3 +288,62 @@ class ImportReject(Base):
     field: Mapped[str | None] = mapped_column(String(100))
     reason: Mapped[str] = mapped_column(Text)
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+
+class CustomerProfile(Base):
+    """What cxloop computed about a customer: value, RFM, tier, cluster, CLV, churn risk.
+
+    One row per customer, replaced by each ``cxloop customers score``.
+    """
+
+    __tablename__ = "customer_profile"
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True
+    )
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    orders: Mapped[int] = mapped_column(Integer, default=0)
+    revenue: Mapped[float] = mapped_column(Float, default=0.0)
+    first_purchase_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_purchase_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recency_days: Mapped[int | None] = mapped_column(Integer)
+    r_score: Mapped[int | None] = mapped_column(Integer)
+    f_score: Mapped[int | None] = mapped_column(Integer)
+    m_score: Mapped[int | None] = mapped_column(Integer)
+    rfm_segment: Mapped[str | None] = mapped_column(String(32), index=True)
+    value_tier: Mapped[str | None] = mapped_column(String(16), index=True)
+    cluster: Mapped[int | None] = mapped_column(Integer)
+    cluster_label: Mapped[str | None] = mapped_column(String(200))
+    p_alive: Mapped[float | None] = mapped_column(Float)
+    expected_purchases: Mapped[float | None] = mapped_column(Float)
+    clv: Mapped[float | None] = mapped_column(Float)
+    churn_risk: Mapped[float | None] = mapped_column(Float, index=True)
+    churn_reasons: Mapped[list[Any] | None] = mapped_column(JSONType)
+    last_nps: Mapped[float | None] = mapped_column(Float)
+    last_csat: Mapped[float | None] = mapped_column(Float)
+    sentiment_trend: Mapped[float | None] = mapped_column(Float)
+
+
+class Segment(Base):
+    """A saved segment: customers that meet rules over attributes, metrics and scores."""
+
+    __tablename__ = "segment"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    member_count: Mapped[int] = mapped_column(Integer, default=0)
+    refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = _created()
+
+
+class SegmentMember(Base):
+    """A customer in a saved segment, as of the segment's last refresh."""
+
+    __tablename__ = "segment_member"
+    segment_id: Mapped[int] = mapped_column(
+        ForeignKey("segment.id", ondelete="CASCADE"), primary_key=True
+    )
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

@@ -24,11 +24,12 @@ from cxloop.accounts import service as accounts
 from cxloop.config import Settings
 from cxloop.domain.errors import InvalidInput, NotFound
 from cxloop.domain.throttle import LoginThrottle
+from cxloop.web.api import customers as customers_api
 from cxloop.web.api import me, metrics
 from cxloop.web.deps import CSRFError, LoginRequired, key_allowed
 from cxloop.web.i18n import load_translations
 from cxloop.web.templating import TEMPLATES_DIR, make_templates
-from cxloop.web.ui import auth, docs, overview
+from cxloop.web.ui import auth, customers, docs, overview
 
 STATIC_DIR = TEMPLATES_DIR.parent / "static"
 SESSION_COOKIE = "cxloop_session"
@@ -130,7 +131,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_api_route(
         "/health", lambda: _health(settings), methods=["GET"], include_in_schema=False
     )
-    for module in (auth, overview, docs, metrics, me):
+    for module in (auth, overview, customers, docs, metrics, customers_api, me):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
