@@ -14,6 +14,8 @@ bench:  ## benchmarks against peers; figures go to bench/README.md
 	scripts/bootstrap --dev
 	.venv/bin/python bench/bench_import.py
 	.venv/bin/python bench/bench_metrics.py
+	.venv/bin/python bench/bench_clv.py
+	.venv/bin/python bench/bench_churn.py
 
 docs:  ## regenerate docs/cli.md from the CLI help
 	.venv/bin/python -m cxloop.docgen cli > docs/cli.md

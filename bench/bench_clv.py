@@ -195,10 +195,11 @@ autograd Hessian for the standard errors) on the same arrays in the same run:
 the CDNOW sample (2,357 customers, calibration end 1997-09-30, weeks; median of 5
 runs each) and a synthetic set drawn from the BG/NBD process with the published
 CDNOW parameters (seeded, cached in `bench/out/`; times recorded in whole days, as
-dates are; one run each). cxloop evaluates the likelihood and its analytic gradient
-with numpy once per distinct (x, t_x, T) history, weighted by how many customers
-share it; "lifetimes with weights" passes lifetimes the same collapsed rows, to show
-how much of the gap that trick alone explains. Both log-likelihoods are evaluated on
+dates are; one run each). cxloop maximises the likelihood with damped Newton steps
+on its analytic gradient and Hessian, evaluated with numpy once per distinct
+(x, t_x, T) history weighted by how many customers share it; "lifetimes with
+weights" passes lifetimes the same collapsed rows, to show how much of the gap that
+trick alone explains. Both log-likelihoods are evaluated on
 the unscaled data at each fit's parameters. The machine is shared, so figures move
 between runs.
 """

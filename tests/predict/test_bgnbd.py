@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from datetime import date
 from pathlib import Path
 from types import ModuleType
 
@@ -12,13 +13,9 @@ import pytest
 from scipy import optimize
 
 from cxloop.domain.errors import InvalidInput
-from cxloop.predict.bgnbd import (
-    BgNbdFit,
-    _Histories,
-    _log_likelihood,
-    fit_bgnbd,
-    sample_bgnbd,
-)
+from cxloop.predict._bgnbd_likelihood import Histories, hessian, value_and_gradient
+from cxloop.predict.bgnbd import BgNbdFit, ConvergenceError, fit_bgnbd, sample_bgnbd
+from cxloop.predict.clv import summarise_transactions
 
 
 def _lifetimes() -> ModuleType:
@@ -54,20 +51,27 @@ def test_fit_reproduces_published_parameters_on_cdnow_summary(
     assert fitted.n_customers == 2357
 
 
-def test_gradient_matches_finite_differences_away_from_optimum(
-    cdnow: pd.DataFrame,
+@pytest.mark.parametrize("point", [[0.5, 2.0, 1.5, 3.0], [0.1, 9.0, 0.3, 0.9]])
+def test_gradient_and_hessian_match_finite_differences(
+    cdnow: pd.DataFrame, point: list[float]
 ) -> None:
-    data = _Histories.collapse(
+    data = Histories.collapse(
         *(column.to_numpy(np.float64) for column in _history(cdnow)),
         np.ones(len(cdnow)),
     )
-    for point in ([0.5, 2.0, 1.5, 3.0], [0.1, 9.0, 0.3, 0.9]):
-        params = np.array(point)
-        numeric = optimize.approx_fprime(
-            params, lambda p: _log_likelihood(p, data)[0], 1e-7
-        )
-        analytic = _log_likelihood(params, data)[1]
-        np.testing.assert_allclose(analytic, numeric, rtol=1e-4, atol=1e-2)
+    params = np.array(point)
+    value, gradient = value_and_gradient(params, data)
+    numeric = optimize.approx_fprime(
+        params, lambda p: value_and_gradient(p, data)[0], 1e-7
+    )
+    np.testing.assert_allclose(gradient, numeric, rtol=1e-4, atol=1e-2)
+    numeric_hessian = optimize.approx_fprime(
+        params, lambda p: value_and_gradient(p, data)[1], 1e-7
+    )
+    np.testing.assert_allclose(
+        hessian(params, data), numeric_hessian, rtol=1e-4, atol=1e-1
+    )
+    assert value < 0
 
 
 def test_weights_give_the_same_fit_as_repeated_rows(cdnow: pd.DataFrame) -> None:
@@ -160,3 +164,34 @@ def test_fit_refuses_inconsistent_summaries(
 ) -> None:
     with pytest.raises(InvalidInput, match=problem):
         fit_bgnbd(frequency, recency, T)
+
+
+def test_fit_without_an_interior_maximum_raises_convergence_error() -> None:
+    # Every customer bought right up to the end: nothing tells when they drop out.
+    with pytest.raises(ConvergenceError, match="found no maximum"):
+        fit_bgnbd([3, 2, 4], [5.0, 5.0, 5.0], [5.0, 5.0, 5.0])
+
+
+@pytest.mark.parametrize("seed", [5, 42])
+def test_fit_finds_the_interior_maximum_when_newton_runs_onto_the_ridge(
+    seed: int,
+) -> None:
+    # Few demo customers drop out: Newton from the origin heads for a, b -> infinity,
+    # while a better maximum lies inside (found from the origin by L-BFGS-B).
+    from cxloop.demo.generator import generate
+
+    sales = generate(seed=seed, size="small").transactions
+    bought = sales[sales["kind"] == "purchase"].copy()
+    bought["day"] = pd.to_datetime(bought["occurred_at"]).dt.normalize()
+    summary = summarise_transactions(
+        bought, customer="customer_id", date="day", observation_end=date(2026, 10, 31)
+    )
+    fit = fit_bgnbd(summary["frequency"], summary["recency"], summary["T"])
+    assert fit.a < 10
+    assert fit.b < 100
+    on_ridge = np.array([fit.r, fit.alpha, np.exp(12.0), np.exp(12.0) * fit.b / fit.a])
+    data = Histories.collapse(
+        *(summary[c].to_numpy(np.float64) for c in ("frequency", "recency", "T")),
+        np.ones(len(summary)),
+    )
+    assert fit.log_likelihood > value_and_gradient(on_ridge, data)[0]

@@ -107,14 +107,20 @@ def _profile_table(view: Customer360) -> Table:
     for name in ("region", "segment", "language"):
         table.add_row(name, str(getattr(view, name) or ""))
     profile = view.profile or {}
-    for name in ("orders", "revenue", "clv", "p_alive", "value_tier", "rfm_segment"):
+    for name in ("orders", "revenue", "clv", "value_tier", "rfm_segment"):
         table.add_row(name, _text(profile.get(name)))
     table.add_row("cluster", _text(profile.get("cluster_label")))
-    table.add_row("churn risk", _text(profile.get("churn_risk")))
+    table.add_row("still a customer (p_alive)", _percent(profile.get("p_alive")))
+    table.add_row("churn risk", _percent(profile.get("churn_risk")))
     for reason in profile.get("churn_reasons") or []:
         table.add_row("  reason", str(reason.get("text", "")))
+    table.add_row("next best products", ", ".join(profile.get("next_products") or []))
     table.add_row("saved segments", ", ".join(view.saved_segments))
     return table
+
+
+def _percent(value: Any) -> str:
+    return "" if value is None else f"{value:.0%}"
 
 
 def _text(value: Any) -> str:

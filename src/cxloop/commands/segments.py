@@ -29,25 +29,36 @@ LanguageOption = Annotated[
 ]
 
 
-def _print_frame(frame: pd.DataFrame, title: str, as_json: bool) -> None:
+def _print_frame(
+    frame: pd.DataFrame,
+    title: str,
+    as_json: bool,
+    shown: dict[str, str] | None = None,
+) -> None:
+    """JSON of every column, or a table of the ``shown`` columns (all by default)."""
     if as_json:
         records = frame.astype(object).where(frame.notna(), None).to_dict("records")
         typer.echo(json.dumps(records, ensure_ascii=False, indent=2, default=str))
         return
+    shown = shown or {str(column): str(column) for column in frame.columns}
     table = Table(title=title)
-    for column in frame.columns:
+    for column, header in shown.items():
         numeric = frame[column].dtype.kind in "if"
-        table.add_column(str(column), justify="right" if numeric else "left")
-    for row in frame.itertuples(index=False):
-        table.add_row(*(_cell(value) for value in row))
+        table.add_column(header, justify="right" if numeric else "left")
+    for row in frame[list(shown)].itertuples(index=False):
+        table.add_row(
+            *(_cell(name, value) for name, value in zip(shown, row, strict=True))
+        )
     console.print(table)
 
 
-def _cell(value: Any) -> str:
+def _cell(name: str, value: Any) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return ""
+    if name.endswith("_share") or name == "churn_risk":
+        return f"{value:.1%}"
     if isinstance(value, float):
-        return f"{value:,.2f}"
+        return f"{value:,.0f}"
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
@@ -59,7 +70,16 @@ def pyramid(language: LanguageOption = "en", as_json: JsonOption = False) -> Non
     from cxloop.customers import summaries
 
     frame = summaries.value_pyramid(settings=get_settings(), language=language)
-    _print_frame(frame, "value pyramid", as_json)
+    shown = {
+        "name": "tier",
+        "customers": "customers",
+        "customer_share": "% customers",
+        "revenue": "revenue",
+        "revenue_share": "% revenue",
+        "clv": "CLV (12 months)",
+        "churn_risk": "churn risk",
+    }
+    _print_frame(frame, "value pyramid", as_json, shown)
 
 
 @app.command("rfm")
@@ -68,7 +88,17 @@ def rfm(language: LanguageOption = "en", as_json: JsonOption = False) -> None:
     from cxloop.customers import summaries
 
     frame = summaries.rfm_overview(settings=get_settings(), language=language)
-    _print_frame(frame, "RFM segments", as_json)
+    shown = {
+        "name": "segment",
+        "customers": "customers",
+        "customer_share": "% customers",
+        "revenue_share": "% revenue",
+        "recency_days": "days since purchase",
+        "churn_risk": "churn risk",
+    }
+    _print_frame(
+        frame, "RFM segments (--json adds the suggested action)", as_json, shown
+    )
 
 
 @app.command("clusters")
@@ -76,11 +106,16 @@ def clusters(as_json: JsonOption = False) -> None:
     """The behaviour clusters, each described in words, with size, spend and risk."""
     from cxloop.customers import summaries
 
-    _print_frame(
-        summaries.cluster_overview(settings=get_settings()),
-        "behaviour clusters",
-        as_json,
-    )
+    shown = {
+        "label": "cluster",
+        "customers": "customers",
+        "revenue": "mean revenue",
+        "orders": "mean orders",
+        "recency_days": "days since purchase",
+        "churn_risk": "churn risk",
+    }
+    frame = summaries.cluster_overview(settings=get_settings())
+    _print_frame(frame, "behaviour clusters", as_json, shown)
 
 
 @app.command("create")

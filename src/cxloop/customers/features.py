@@ -157,7 +157,8 @@ def read_store_frames(engine: Engine) -> StoreFrames:
 
 
 def _days(delta: pd.Series) -> pd.Series:
-    days: pd.Series = delta.dt.total_seconds() / 86_400.0
+    """Whole days (a reason reads "days since last purchase = 364")."""
+    days: pd.Series = (delta.dt.total_seconds() / 86_400.0).round()
     return days
 
 

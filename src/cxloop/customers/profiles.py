@@ -27,7 +27,7 @@ from cxloop.customers.features import (
     customer_features,
     read_store_frames,
 )
-from cxloop.domain.errors import InvalidInput
+from cxloop.domain.errors import CxloopError
 from cxloop.store.engine import UnitOfWork, engine_for
 from cxloop.store.tables import CustomerProfile
 
@@ -38,6 +38,8 @@ MIN_CHURN_LABELS = 30
 #: Months of purchases the predictive CLV looks ahead, and its yearly discount rate.
 CLV_MONTHS = 12
 CLV_DISCOUNT = 0.10
+#: Next best products kept per customer.
+RECOMMENDATIONS = 3
 #: Features the behaviour clusters are made of.
 CLUSTER_FEATURES = ("recency_days", "frequency", "monetary", "tenure_days")
 
@@ -119,12 +121,14 @@ def _fill_profiles(
     step("RFM segments")
     _rfm(profiles, features)
     step("customer lifetime value")
-    _clv(profiles, frames, end, summary)
+    _clv(profiles, frames, end, settings.timezone, summary)
     _tiers(profiles, settings)
     step("behaviour clusters")
     _clusters(profiles, features, language, summary)
     step("churn risk")
     _churn(profiles, frames, features, end, summary)
+    step("next best products")
+    _next_products(profiles, frames)
 
 
 def _purchase_facts(
@@ -154,6 +158,7 @@ def _clv(
     profiles: pd.DataFrame,
     frames: StoreFrames,
     end: pd.Timestamp,
+    zone: str,
     summary: ScoreSummary,
 ) -> None:
     from cxloop.predict.bgnbd import fit_bgnbd
@@ -161,18 +166,21 @@ def _clv(
     from cxloop.predict.gamma_gamma import fit_gamma_gamma
 
     bought = frames.purchases[frames.purchases["kind"] == "purchase"].copy()
-    bought["day"] = bought["occurred_at"].dt.tz_convert(None).dt.normalize()
+    local = bought["occurred_at"].dt.tz_convert(zone).dt.tz_localize(None)
+    bought["day"] = local.dt.normalize()
     rfm = summarise_transactions(
         bought,
         customer="customer_id",
         date="day",
         amount="amount",
-        observation_end=end.tz_convert(None).date(),
+        observation_end=end.tz_convert(zone).date(),
     )
     try:
         model = fit_bgnbd(rfm["frequency"], rfm["recency"], rfm["T"])
-        spend = fit_gamma_gamma(rfm["frequency"], rfm["monetary_value"])
-    except (InvalidInput, ValueError, FloatingPointError) as exc:
+        spend = fit_gamma_gamma(
+            rfm["frequency"], rfm["monetary_value"], skip_zero_spend=True
+        )
+    except (CxloopError, ValueError, FloatingPointError) as exc:
         summary.notes.append(f"CLV was not fitted: {exc}")
         return
     values = customer_clv(
@@ -247,6 +255,23 @@ def _churn(
     ).reindex(profiles.index)
 
 
+def _next_products(profiles: pd.DataFrame, frames: StoreFrames) -> None:
+    from cxloop.predict.recommend import ItemRecommender
+
+    bought = frames.purchases[
+        (frames.purchases["kind"] == "purchase") & frames.purchases["product"].notna()
+    ]
+    if bought.empty:
+        return
+    recommender = ItemRecommender().fit(
+        bought, customer="customer_id", item="product", date="occurred_at"
+    )
+    customers = bought["customer_id"].unique().tolist()
+    top = recommender.recommend(customers, k=RECOMMENDATIONS)
+    lists = top.sort_values(["customer", "rank"]).groupby("customer")["item"].agg(list)
+    profiles["next_products"] = lists.reindex(profiles.index)
+
+
 def _training_auc(model: Any, features: pd.DataFrame, churned: pd.Series) -> float:
     from sklearn.metrics import roc_auc_score
 
@@ -286,6 +311,7 @@ PROFILE_COLUMNS = (
     "last_nps",
     "last_csat",
     "sentiment_trend",
+    "next_products",
 )
 
 

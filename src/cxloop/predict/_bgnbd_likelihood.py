@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 from scipy import special
 
 Array = npt.NDArray[np.float64]
@@ -35,22 +36,26 @@ class Histories:
     weights: Array
     x_values: Array
     x_index: npt.NDArray[np.intp]
+    x_weights: Array
     age_values: Array
     age_index: npt.NDArray[np.intp]
 
     @classmethod
     def collapse(cls, x: Array, t_x: Array, age: Array, weights: Array) -> Histories:
-        """Merge identical rows, adding up their weights."""
-        order = np.lexsort((age, t_x, x))
-        x, t_x, age, weights = x[order], t_x[order], age[order], weights[order]
-        new = np.ones(len(x), dtype=bool)
-        new[1:] = (np.diff(x) != 0) | (np.diff(t_x) != 0) | (np.diff(age) != 0)
-        starts = np.flatnonzero(new)
-        summed = np.add.reduceat(weights, starts)
-        x, t_x, age = x[starts], t_x[starts], age[starts]
+        """Merge identical rows, adding up their weights (hashing, no sort)."""
+        group, first = _group_codes(x, t_x, age)
+        summed = np.bincount(group, weights=weights, minlength=len(first)).astype(
+            np.float64
+        )
+        x, t_x, age = x[first], t_x[first], age[first]
         x_values, x_index = np.unique(x, return_inverse=True)
+        x_weights = np.bincount(
+            x_index, weights=summed, minlength=len(x_values)
+        ).astype(np.float64)
         age_values, age_index = np.unique(age, return_inverse=True)
-        return cls(x, t_x, age, summed, x_values, x_index, age_values, age_index)
+        return cls(
+            x, t_x, age, summed, x_values, x_index, x_weights, age_values, age_index
+        )
 
     def scaled(self, factor: float) -> Histories:
         """The same histories with every time multiplied by ``factor``."""
@@ -61,9 +66,22 @@ class Histories:
             self.weights,
             self.x_values,
             self.x_index,
+            self.x_weights,
             self.age_values * factor,
             self.age_index,
         )
+
+
+def _group_codes(*columns: Array) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """A group number for each row (equal rows, equal number) and each group's first row."""
+    codes, size = np.zeros(len(columns[0]), dtype=np.int64), 1
+    for column in columns:
+        column_codes, uniques = pd.factorize(column)
+        codes, groups = pd.factorize(codes * len(uniques) + column_codes)
+        size = len(groups)
+    first = np.full(size, len(codes), dtype=np.intp)
+    np.minimum.at(first, codes, np.arange(len(codes)))
+    return codes.astype(np.intp), first
 
 
 def _dot(weights: Array, values: Array) -> float:
@@ -105,13 +123,15 @@ def _per_x(function: Callable[[Array], Array], params: Array, data: Histories) -
     r, _, a, b = params
     xv = data.x_values
     values = function(np.stack([r + xv, b + xv, a + b + xv]))
-    return np.asarray(np.einsum("ki,i->k", values[:, data.x_index], data.weights))
+    return np.asarray(np.einsum("ki,i->k", values, data.x_weights))
 
 
-def value_and_gradient(params: Array, data: Histories) -> tuple[float, Array]:
+def value_and_gradient(
+    params: Array, data: Histories, terms: _Terms | None = None
+) -> tuple[float, Array]:
     """Weighted log-likelihood and its gradient in ``(r, alpha, a, b)``."""
     r, alpha, a, b = params
-    t, w = _terms(params, data), data.weights
+    t, w = terms or _terms(params, data), data.weights
     total = float(w.sum())
     gammas = _per_x(special.gammaln, params, data)
     constant = (
@@ -144,10 +164,10 @@ def _trigamma(z: Array | float) -> Array:
     return np.asarray(special.polygamma(1, z), dtype=np.float64)
 
 
-def hessian(params: Array, data: Histories) -> Array:
+def hessian(params: Array, data: Histories, terms: _Terms | None = None) -> Array:
     """Hessian of the weighted log-likelihood in ``(r, alpha, a, b)``."""
     r, alpha, a, b = params
-    t, w = _terms(params, data), data.weights
+    t, w = terms or _terms(params, data), data.weights
     total = float(w.sum())
     trigammas = _per_x(_trigamma, params, data)
     tri = _trigamma
@@ -176,21 +196,35 @@ def hessian(params: Array, data: Histories) -> Array:
 
 
 class Objective:
-    """Minus the mean log-likelihood in log-parameters, for ``scipy.optimize``."""
+    """Minus the mean log-likelihood in log-parameters, for ``scipy.optimize``.
+
+    Keeps the pieces of the last point it was called at, which is where the
+    optimiser next asks for the Hessian.
+    """
 
     def __init__(self, data: Histories) -> None:
         self.data = data
         self.total = float(data.weights.sum())
+        self._last: tuple[Array, float, Array, _Terms] | None = None
+
+    def _point(self, log_params: Array) -> tuple[float, Array, _Terms]:
+        last = self._last
+        if last is not None and np.array_equal(last[0], log_params):
+            return last[1], last[2], last[3]
+        params = np.exp(log_params)
+        terms = _terms(params, self.data)
+        value, grad = value_and_gradient(params, self.data, terms)
+        self._last = (np.array(log_params), value, grad, terms)
+        return value, grad, terms
 
     def __call__(self, log_params: Array) -> tuple[float, Array]:
-        params = np.exp(log_params)
-        value, grad = value_and_gradient(params, self.data)
-        return -value / self.total, -grad * params / self.total
+        value, grad, _ = self._point(log_params)
+        return -value / self.total, -grad * np.exp(log_params) / self.total
 
     def hess(self, log_params: Array) -> Array:
         """``d2/dphi_i dphi_j`` with ``phi = ln theta``: chain rule through exp."""
         params = np.exp(log_params)
-        _, grad = value_and_gradient(params, self.data)
-        h = hessian(params, self.data) * np.outer(params, params)
+        _, grad, terms = self._point(log_params)
+        h = hessian(params, self.data, terms) * np.outer(params, params)
         h[np.diag_indices(4)] += params * grad
         return np.asarray(-h / self.total)

@@ -5,15 +5,17 @@ purchase the customer drops out with probability ``p ~ Beta(a, b)``. Each custom
 summarised by ``frequency`` (repeat purchases, x), ``recency`` (time of the last
 purchase since the first, t_x) and ``T`` (time since the first purchase).
 
-The log-likelihood and its gradient are vectorised numpy (equation 6 of the paper);
-the fit maximises it with L-BFGS-B on log-parameters. Identical ``(x, t_x, T)`` rows
-are collapsed into one row with a weight, so a million customers whose times are
-counted in days cost the same as the few thousand distinct histories among them.
+The log-likelihood (equation 6 of the paper), its gradient and its Hessian are
+analytic and vectorised numpy (:mod:`cxloop.predict._bgnbd_likelihood`); the fit
+maximises it with damped Newton steps on log-parameters, falling back to L-BFGS-B.
+Identical ``(x, t_x, T)`` rows are collapsed into one row with a weight, so a million
+customers whose times are counted in days cost about as much as the hundred thousand
+distinct histories among them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +29,15 @@ ArrayLike = npt.ArrayLike
 
 #: Bounds on the log of every parameter during the search (e^-30 .. e^30).
 LOG_BOUND = 30.0
+#: Bound on log a and log b (a, b <= e^12): when customers hardly drop out, the
+#: likelihood keeps rising as a and b grow with a / (a + b) fixed, so the maximum lies
+#: at infinity; the fit then stops on this bound, where p is in effect one dropout
+#: probability a / (a + b) shared by all customers and predictions no longer move.
+DROPOUT_LOG_BOUND = 12.0
+#: Longest Newton step in any log-parameter (a factor of e^2 on the parameter).
+MAX_STEP = 2.0
+#: Largest gradient of the mean log-likelihood (in log-parameters) taken as converged.
+GRADIENT_TOLERANCE = 1e-7
 
 
 class ConvergenceError(CxloopError):
@@ -188,42 +199,95 @@ def fit_bgnbd(
     objective = Objective(data.scaled(scale))
     log_params = _maximise(objective)
     r, alpha, a, b = np.exp(log_params)
-    alpha /= scale
+    params = np.array([r, alpha / scale, a, b])
+    log_likelihood, _ = value_and_gradient(params, data)
     fit = BgNbdFit(
-        r=float(r),
-        alpha=float(alpha),
-        a=float(a),
-        b=float(b),
-        log_likelihood=0.0,
+        r=float(params[0]),
+        alpha=float(params[1]),
+        a=float(params[2]),
+        b=float(params[3]),
+        log_likelihood=log_likelihood,
         n_customers=round(objective.total),
     )
-    value, _ = value_and_gradient(np.array([r, alpha, a, b]), data)
-    return replace(fit, log_likelihood=value)
+    with np.errstate(all="ignore"):
+        usable = np.isfinite(fit.expected_purchases(1.0, x, t_x, age)).all()
+    if not usable:
+        msg = (
+            "the BG/NBD fit found no maximum: purchase rates look the same for every "
+            "customer, so the best parameters lie at infinity"
+        )
+        raise ConvergenceError(msg)
+    return fit
 
 
 def _maximise(objective: Objective) -> Array:
-    """Newton steps in a trust region (analytic Hessian); L-BFGS-B if that fails."""
-    with np.errstate(over="ignore", under="ignore"):
-        result = optimize.minimize(
-            objective,
-            np.zeros(4),
-            jac=True,
-            hess=objective.hess,
-            method="trust-exact",
-            options={"gtol": 1e-9, "maxiter": 200},
+    """Damped Newton steps (analytic Hessian); L-BFGS-B if they do not converge.
+
+    Newton may wander onto the ridge where a and b grow without end; L-BFGS-B then
+    starts both from where Newton stopped and from the origin, and the better end wins.
+    """
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        point, gradient = _newton(objective, np.zeros(4))
+        inside = np.abs(point[2:]).max() <= DROPOUT_LOG_BOUND
+        if inside and np.abs(gradient).max() <= GRADIENT_TOLERANCE:
+            return point
+        starts = [point, np.zeros(4)] if np.isfinite(point).all() else [np.zeros(4)]
+        results = [_lbfgs(objective, start) for start in starts]
+    good = [
+        r for r in results if r.success or np.abs(r.jac).max() <= GRADIENT_TOLERANCE
+    ]
+    if not good:
+        msg = (
+            f"the BG/NBD fit found no maximum ({results[0].message}): with few "
+            "customers or repeat purchases the best parameters can lie at infinity"
         )
-        if not result.success:
-            result = optimize.minimize(
-                objective,
-                result.x if np.isfinite(result.x).all() else np.zeros(4),
-                jac=True,
-                method="L-BFGS-B",
-                bounds=[(-LOG_BOUND, LOG_BOUND)] * 4,
-                options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-10},
-            )
-    if not result.success and np.abs(result.jac).max() > 1e-6:
-        raise ConvergenceError(f"BG/NBD fit did not converge: {result.message}")
-    return np.asarray(result.x, dtype=np.float64)
+        raise ConvergenceError(msg)
+    best = min(good, key=lambda r: float(r.fun))
+    return np.asarray(best.x, dtype=np.float64)
+
+
+def _lbfgs(objective: Objective, start: Array) -> optimize.OptimizeResult:
+    return optimize.minimize(
+        objective,
+        start,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(-LOG_BOUND, LOG_BOUND)] * 2
+        + [(-DROPOUT_LOG_BOUND, DROPOUT_LOG_BOUND)] * 2,
+        options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-10},
+    )
+
+
+def _newton(
+    objective: Objective, start: Array, steps: int = 100
+) -> tuple[Array, Array]:
+    """Minimise with Newton steps, damped (``H + mu I``) until each step lowers the
+    objective; stops when the gradient is below :data:`GRADIENT_TOLERANCE`."""
+    point, damping = start, 0.0
+    value, gradient = objective(point)
+    for _ in range(steps):
+        if not np.isfinite(value) or np.abs(gradient).max() <= GRADIENT_TOLERANCE:
+            break
+        try:
+            step = _damped_step(objective.hess(point), gradient, damping)
+        except np.linalg.LinAlgError:
+            break
+        candidate = point + step * min(1.0, MAX_STEP / np.abs(step).max())
+        new_value, new_gradient = objective(candidate)
+        inside = np.abs(candidate).max() <= LOG_BOUND
+        if inside and np.isfinite(new_value) and new_value <= value:
+            point, value, gradient = candidate, new_value, new_gradient
+            damping /= 10
+        else:
+            damping = max(1e-4, damping * 10)
+    return point, gradient
+
+
+def _damped_step(hess: Array, gradient: Array, damping: float) -> Array:
+    """Solve ``(H + mu I) s = -g`` with ``mu >= damping`` large enough for a minimum."""
+    lowest = float(np.linalg.eigvalsh(hess)[0])
+    shift = max(damping, 1e-8 - lowest if lowest < 1e-8 else 0.0)
+    return np.asarray(np.linalg.solve(hess + shift * np.eye(len(gradient)), -gradient))
 
 
 def sample_bgnbd(

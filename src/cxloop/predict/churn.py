@@ -7,9 +7,10 @@ and beside it a logistic-regression baseline (one-hot categories, standardised n
 with a missing-value indicator). Numeric columns of the features frame are used as
 numbers; every other column is a category.
 
-Per-customer reasons are "what if this one feature were typical": the drop in the
-predicted probability when a feature is set to its training median (numbers) or its
-most common value (categories). All customers and features are scored in one batch.
+Per-customer reasons come from the trees themselves: each step down a tree is credited
+to the feature it split on (:mod:`cxloop.predict.churn_attribution`), and a feature's
+effect is how much lower the calibrated probability would be without its credit. All
+customers are explained in one vectorised pass.
 """
 
 from __future__ import annotations
@@ -55,8 +56,6 @@ RISK_CUTS = (0.2, 0.5)
 MIN_EFFECT = 0.005
 #: Folds of the calibration (Platt scaling on out-of-fold predictions).
 CALIBRATION_FOLDS = 3
-#: Rows predicted per call when computing reasons (bounds memory on big tables).
-REASON_CHUNK_ROWS = 250_000
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -65,8 +64,9 @@ FloatArray = npt.NDArray[np.float64]
 class ChurnReason:
     """One feature that raises a customer's churn risk.
 
-    ``effect`` is the predicted probability minus the probability with this feature set
-    to its typical value; ``text`` says it in words, e.g.
+    ``effect`` is how much the feature adds to the predicted probability (0.18 is 18
+    percentage points); ``value`` is the customer's value (``None`` when blank);
+    ``text`` says it in words, e.g.
     ``"Contract = Month-to-month (+18 pts)"``.
     """
 
@@ -89,7 +89,7 @@ class ChurnModel:
     Attributes
     ----------
     schema_ : FeatureSchema
-        Numeric and categorical columns, categories and typical values.
+        Numeric and categorical columns and the categories of each.
     classifier_ : CalibratedClassifierCV
         The calibrated boosting model on the encoded matrix.
     baseline_ : Pipeline
@@ -148,9 +148,9 @@ class ChurnModel:
     ) -> list[list[ChurnReason]]:
         """Up to ``top`` features that raise each customer's risk most, largest first.
 
-        A feature's effect is the predicted probability minus the probability with
-        that feature set to its typical value; only effects of at least half a
-        percentage point count.
+        A feature's effect is the calibrated probability minus the probability with
+        the feature's share of the score taken out (:meth:`effects`); only effects
+        of at least half a percentage point count.
         """
         if top < 1:
             raise InvalidInput(f"top must be at least 1, not {top}")
@@ -170,23 +170,24 @@ class ChurnModel:
         ]
 
     def effects(self, matrix: FloatArray) -> FloatArray:
-        """Per customer and feature: probability minus "feature set to typical".
+        """Per customer and feature: how much the feature moves the probability.
 
-        ``matrix`` is the encoded feature matrix (see :func:`encode`); the result has
-        one row per customer and one column per feature, 0 where the customer already
-        holds the typical value.
+        ``matrix`` is the encoded feature matrix (:func:`encode`). Each tree's path
+        credits its steps to the features split on (:mod:`churn_attribution`); a
+        feature's effect is the calibrated probability minus the probability with that
+        feature's credit taken out of the score. Positive effects raise the risk.
         """
-        typical = self.fitted_schema().typical
-        base = self._proba(matrix)
-        effects = np.zeros(matrix.shape, dtype=float)
-        differs = ~np.isclose(matrix, typical[np.newaxis, :], equal_nan=False)
-        rows, cols = np.nonzero(differs)
-        for start in range(0, len(rows), REASON_CHUNK_ROWS):
-            r = rows[start : start + REASON_CHUNK_ROWS]
-            c = cols[start : start + REASON_CHUNK_ROWS]
-            neutral = matrix[r]
-            neutral[np.arange(len(r)), c] = typical[c]
-            effects[r, c] = base[r] - self._proba(neutral)
+        from cxloop.predict.churn_attribution import path_contributions
+
+        self.fitted_schema()
+        pair = self.classifier_.calibrated_classifiers_[0]
+        with thread_limit(len(matrix)):
+            raw, contributions = path_contributions(pair.estimator, matrix)
+        calibrate = pair.calibrators[0].predict
+        without = calibrate((raw[:, np.newaxis] - contributions).ravel())
+        effects: FloatArray = calibrate(raw)[:, np.newaxis] - without.reshape(
+            contributions.shape
+        )
         return effects
 
     def _proba(self, matrix: FloatArray) -> FloatArray:
@@ -229,9 +230,9 @@ def _boosting(schema: FeatureSchema, seed: int) -> ClassifierMixin:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     trees = HistGradientBoostingClassifier(
-        learning_rate=0.05,
-        max_iter=150,
-        max_depth=3,
+        learning_rate=0.1,
+        max_iter=100,
+        max_depth=2,
         min_samples_leaf=30,
         l2_regularization=1.0,
         categorical_features=schema.categorical_mask,

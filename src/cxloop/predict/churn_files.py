@@ -1,6 +1,6 @@
 """Churn model directories: ``model.joblib`` (the fitted estimators) and ``manifest.json``.
 
-The manifest records the feature columns, their kinds, categories and typical values,
+The manifest records the feature columns, their kinds and categories,
 the labels, the in-sample metrics, the cxloop and scikit-learn versions and the SHA-256
 of the model file. Loading refuses a directory written by another scikit-learn version
 or another manifest format, and a model file that does not match its manifest.

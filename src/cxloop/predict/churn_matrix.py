@@ -8,6 +8,7 @@ as missing and the baseline as a category of its own.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,26 +32,19 @@ FloatArray = npt.NDArray[np.float64]
 
 @dataclass(frozen=True)
 class FeatureSchema:
-    """The columns a model was fitted on, their kinds, categories and typical values.
+    """The columns a model was fitted on, in order, and the categories of each.
 
-    ``typical`` holds, in the encoded matrix's terms, the median of each numeric column
-    and the code of each column's most common category.
+    Categories are listed most common first; a category's code is its position.
     """
 
     columns: tuple[str, ...]
     categorical: frozenset[str]
     categories: dict[str, tuple[str, ...]]
-    typical: FloatArray
 
     @property
     def categorical_mask(self) -> list[bool]:
         """For each column in order, whether it is a category."""
         return [name in self.categorical for name in self.columns]
-
-    def typical_value(self, name: str) -> object:
-        """A column's typical value as the user wrote it."""
-        code = self.typical[self.columns.index(name)]
-        return self.categories[name][int(code)] if name in self.categorical else code
 
     def to_json(self) -> list[dict[str, Any]]:
         """One JSON object per column, for the model manifest."""
@@ -58,7 +52,6 @@ class FeatureSchema:
             {
                 "name": name,
                 "kind": "categorical" if name in self.categorical else "numeric",
-                "typical": self.typical_value(name),
                 **(
                     {"categories": list(self.categories[name])}
                     if name in self.categories
@@ -76,17 +69,10 @@ class FeatureSchema:
             for item in items
             if item["kind"] == "categorical"
         }
-        typical = [
-            categories[item["name"]].index(item["typical"])
-            if item["kind"] == "categorical"
-            else item["typical"]
-            for item in items
-        ]
         return cls(
             columns=tuple(item["name"] for item in items),
             categorical=frozenset(categories),
             categories=categories,
-            typical=np.asarray(typical, dtype=float),
         )
 
 
@@ -97,22 +83,16 @@ def fit_schema(features: pd.DataFrame) -> FeatureSchema:
     if len(features) == 0:
         raise InvalidInput("there are no rows to learn from")
     categories: dict[str, tuple[str, ...]] = {}
-    typical: list[float] = []
     for name in features.columns:
         column = features[name]
-        if _is_numeric(column):
-            values = _numbers(column, str(name))
-            if np.isnan(values).all():
-                raise InvalidInput(f"column {name!r} has no values")
-            typical.append(float(np.nanmedian(values)))
-        else:
+        if not _is_numeric(column):
             categories[str(name)] = _categories(column, str(name))
-            typical.append(0.0)
+        elif np.isnan(_numbers(column, str(name))).all():
+            raise InvalidInput(f"column {name!r} has no values")
     return FeatureSchema(
         columns=tuple(str(name) for name in features.columns),
         categorical=frozenset(categories),
         categories=categories,
-        typical=np.asarray(typical, dtype=float),
     )
 
 
@@ -127,9 +107,8 @@ def encode(schema: FeatureSchema, features: pd.DataFrame) -> FloatArray:
     for index, name in enumerate(schema.columns):
         column = features[name]
         if name in schema.categorical:
-            codes = pd.Categorical(
-                _as_text(column), categories=schema.categories[name]
-            ).codes
+            known = pd.Index(schema.categories[name], dtype="string")
+            codes = known.get_indexer(pd.Index(_as_text(column)))
             matrix[:, index] = np.where(codes < 0, np.nan, codes)
         elif _is_numeric(column):
             matrix[:, index] = _numbers(column, name)
@@ -160,8 +139,15 @@ def binary_target(target: pd.Series[Any], n_rows: int) -> npt.NDArray[np.int64]:
 
 @contextmanager
 def thread_limit(n_rows: int) -> Iterator[None]:
-    """Limit OpenMP and BLAS threads to one per :data:`ROWS_PER_THREAD` rows."""
+    """Limit OpenMP and BLAS threads to one per :data:`ROWS_PER_THREAD` rows.
+
+    On a busy machine, OpenMP threads that wait for each other make a small fit ten
+    times slower. The limit reaches only libraries already loaded, so the boosting
+    module (which loads OpenMP) is imported first.
+    """
     from threadpoolctl import threadpool_limits
+
+    importlib.import_module("sklearn.ensemble")
 
     threads = max(1, min(os.cpu_count() or 1, n_rows // ROWS_PER_THREAD))
     with threadpool_limits(limits=threads):

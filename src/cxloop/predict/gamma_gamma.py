@@ -16,7 +16,7 @@ import numpy.typing as npt
 from scipy import optimize, special
 
 from cxloop.domain.errors import InvalidInput
-from cxloop.predict.bgnbd import LOG_BOUND, ConvergenceError
+from cxloop.predict.bgnbd import GRADIENT_TOLERANCE, ConvergenceError
 
 Array = npt.NDArray[np.float64]
 
@@ -154,16 +154,17 @@ def fit_gamma_gamma(
     """
     x, m = _repeat_customers(frequency, monetary_value, skip_zero_spend=skip_zero_spend)
     scale = float(np.mean(m))
-    result = optimize.minimize(
-        _objective,
-        np.zeros(3),
-        args=(x, m / scale),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(-LOG_BOUND, LOG_BOUND)] * 3,
-        options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-10},
-    )
-    if not result.success and np.abs(result.jac).max() > 1e-6:
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        # BFGS: L-BFGS-B's LAPACK calls stall on a busy machine's BLAS threads.
+        result = optimize.minimize(
+            _objective,
+            np.zeros(3),
+            args=(x, m / scale),
+            jac=True,
+            method="BFGS",
+            options={"maxiter": 5000, "gtol": 1e-9},
+        )
+    if not result.success and np.abs(result.jac).max() > GRADIENT_TOLERANCE:
         raise ConvergenceError(f"Gamma-Gamma fit did not converge: {result.message}")
     p, q, v = np.exp(result.x)
     params = np.array([p, q, v * scale])

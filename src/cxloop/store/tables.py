@@ -321,6 +321,7 @@ class CustomerProfile(Base):
     last_nps: Mapped[float | None] = mapped_column(Float)
     last_csat: Mapped[float | None] = mapped_column(Float)
     sentiment_trend: Mapped[float | None] = mapped_column(Float)
+    next_products: Mapped[list[Any] | None] = mapped_column(JSONType)
 
 
 class Segment(Base):

@@ -101,6 +101,7 @@ class ProfilePublic(BaseModel):
     last_nps: float | None
     last_csat: float | None
     sentiment_trend: float | None
+    next_products: list[str] | None = None
 
 
 class TimelineEventPublic(BaseModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -36,6 +36,8 @@ router = APIRouter(include_in_schema=False)
 CASE_ROLES = frozenset({"admin", "analyst", "agent"})
 OUTREACH_LIMIT = 25
 SEARCH_LIMIT = 50
+#: Customers listed before anything is searched (the most valuable).
+TOP_LIMIT = 10
 #: A sentiment trend this far from 0 counts as a change.
 SENTIMENT_STEP = 0.05
 
@@ -143,7 +145,8 @@ def parse_outreach(
 def _hits(settings: Settings, query: str) -> tuple[list[CustomerHit], str | None]:
     if len(query) > MAX_QUERY:
         return [], N_("The search is too long.")
-    return search_customers(settings=settings, query=query, limit=SEARCH_LIMIT), None
+    limit = SEARCH_LIMIT if query else TOP_LIMIT
+    return search_customers(settings=settings, query=query, limit=limit), None
 
 
 def build_customers_page(
@@ -240,6 +243,7 @@ class CustomerPage:
     last_scores: dict[str, float | None]
     sentiment: str | None
     reasons: list[dict[str, Any]]
+    first_purchase: date | None = None
 
 
 def _last_scores(c: Customer360) -> dict[str, float | None]:
@@ -284,7 +288,12 @@ def build_customer_page(
         last_scores=_last_scores(customer),
         sentiment=_sentiment(profile),
         reasons=_reasons(profile),
+        first_purchase=_local_day((profile or {}).get("first_purchase_at"), tz),
     )
+
+
+def _local_day(value: datetime | None, tz: ZoneInfo) -> date | None:
+    return value.astimezone(tz).date() if value is not None else None
 
 
 @router.get("/customers/{ref}", name="customer")

@@ -69,6 +69,13 @@ def upgrade() -> None:
         sa.Column("last_nps", sa.Float(), nullable=True),
         sa.Column("last_csat", sa.Float(), nullable=True),
         sa.Column("sentiment_trend", sa.Float(), nullable=True),
+        sa.Column(
+            "next_products",
+            sa.JSON().with_variant(
+                postgresql.JSONB(astext_type=sa.Text()), "postgresql"
+            ),
+            nullable=True,
+        ),
         sa.ForeignKeyConstraint(
             ["customer_id"],
             ["customer.id"],
