@@ -311,6 +311,7 @@ def demo(
 ) -> None:
     """Load the demo company 禾光生活 (Heguang Living) and create the demo login."""
     from cxloop import lifecycle
+    from cxloop.customers import profiles
     from cxloop.demo import service
 
     if out is not None:
@@ -334,6 +335,8 @@ def demo(
         summary = service.load_demo(
             settings=settings, seed=seed, size=size, progress=report
         )
+        bar.update(task, description="scoring customers (value, segments, churn risk)")
+        profiles.score_customers(settings=settings)
     console.print(_demo_table(summary))
     _print_demo_login(summary.email, summary.password)
 

@@ -132,6 +132,7 @@ def test_outreach_button_opens_cases(
     server = scored.server
     problems = _watch(page, server.url)
     _sign_in(page, server)
+    page.goto(f"{server.url}/customers?lang=zh-TW")  # the other test chose English
     page.get_by_label("最低流失風險（0–1）").fill("0.3")
     page.get_by_role("button", name="套用").click()
     listed = page.get_by_test_id("outreach-list").locator("tbody tr").count()

@@ -187,3 +187,19 @@ def test_model_dir_with_missing_or_changed_files_is_refused(
     (tmp_path / "model.joblib").unlink()
     with pytest.raises(InvalidInput, match="model file is missing"):
         load_churn_model(tmp_path)
+
+
+def test_no_customers_give_no_scores(
+    model: ChurnModel, telco: tuple[pd.DataFrame, pd.Series[int]]
+) -> None:
+    empty = telco[0].iloc[:0]
+    assert model.predict_proba(empty).shape == (0,)
+    assert model.reasons(empty) == []
+
+
+def test_date_columns_are_refused_with_advice() -> None:
+    features = pd.DataFrame(
+        {"joined": pd.date_range("2024-01-01", periods=8), "x": np.arange(8.0)}
+    )
+    with pytest.raises(InvalidInput, match="'joined' holds dates"):
+        train_churn_model(features, pd.Series([0, 1] * 4))

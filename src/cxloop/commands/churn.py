@@ -60,7 +60,7 @@ def evaluate(
         bool, typer.Option("--json", help="Print the result as JSON.")
     ] = False,
 ) -> None:
-    """Cross-validate the churn model: ROC AUC, and the same for logistic regression."""
+    """Cross-validate: ROC AUC of the model and of a logistic regression."""
     from cxloop.predict import churn_service
 
     result = churn_service.evaluate_file(

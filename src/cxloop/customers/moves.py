@@ -13,8 +13,8 @@ and writes an ``identity_merge`` row. Its ``moved`` JSON says exactly what was d
      "filled": {"name": ..., "attributes": {...}}, "profile_deleted": bool,
      "repointed": [customer ids]}
 
-so that :func:`cxloop.customers.splits.split_on` can undo it. The merged customer's computed
-``customer_profile`` row is deleted (the next scoring recomputes it).
+so that :func:`cxloop.customers.splits.split_on` can undo it. The merged customer's
+computed ``customer_profile`` row is deleted (the next scoring recomputes it).
 """
 
 from __future__ import annotations

@@ -140,6 +140,8 @@ class ChurnModel:
     def baseline_proba(self, features: pd.DataFrame) -> FloatArray:
         """The logistic-regression baseline's probability of churn."""
         matrix = encode(self.fitted_schema(), features)
+        if len(matrix) == 0:
+            return np.empty(0, dtype=float)
         with thread_limit(len(matrix)):
             return np.asarray(self.baseline_.predict_proba(matrix)[:, 1], dtype=float)
 
@@ -180,6 +182,8 @@ class ChurnModel:
         from cxloop.predict.churn_attribution import path_contributions
 
         self.fitted_schema()
+        if len(matrix) == 0:
+            return np.zeros(matrix.shape, dtype=float)
         pair = self.classifier_.calibrated_classifiers_[0]
         with thread_limit(len(matrix)):
             raw, contributions = path_contributions(pair.estimator, matrix)
@@ -191,6 +195,8 @@ class ChurnModel:
         return effects
 
     def _proba(self, matrix: FloatArray) -> FloatArray:
+        if len(matrix) == 0:
+            return np.empty(0, dtype=float)
         with thread_limit(len(matrix)):
             return np.asarray(self.classifier_.predict_proba(matrix)[:, 1], dtype=float)
 

@@ -85,6 +85,9 @@ def fit_schema(features: pd.DataFrame) -> FeatureSchema:
     categories: dict[str, tuple[str, ...]] = {}
     for name in features.columns:
         column = features[name]
+        if pd.api.types.is_datetime64_any_dtype(column.dtype):
+            msg = f"column {name!r} holds dates: give a number such as days since it"
+            raise InvalidInput(msg)
         if not _is_numeric(column):
             categories[str(name)] = _categories(column, str(name))
         elif np.isnan(_numbers(column, str(name))).all():

@@ -19,6 +19,7 @@ import pandas as pd
 from cxloop.domain.errors import InvalidInput
 from cxloop.predict.churn import (
     ChurnEvaluation,
+    ChurnModel,
     evaluate_churn,
     load_churn_model,
     risk_bands,
@@ -141,13 +142,33 @@ def score_file(
     model = load_churn_model(model_dir)
     id_column = id_column or model.source_.get("id_column")
     table = read_scoring_table(path, schema=model.fitted_schema(), id_column=id_column)
-    probability = model.predict_proba(table.features)
-    reasons = model.reasons(table.features, top=top)
     name = id_column or "line"
     ids = table.ids if table.ids is not None else pd.Series(table.lines)
+    frame = score_frame(model, table.features, ids=ids, id_name=name, top=top)
+    _write(frame, output)
+    counts = frame["churn_risk"].value_counts()
+    bands = {band: int(counts.get(band, 0)) for band in ("low", "medium", "high")}
+    return ChurnScoring(output=output, n_rows=len(frame), bands=bands, id_column=name)
+
+
+def score_frame(
+    model: ChurnModel,
+    features: pd.DataFrame,
+    *,
+    ids: pd.Series[Any],
+    id_name: str = "customer_id",
+    top: int = 3,
+) -> pd.DataFrame:
+    """One row per customer: id, ``churn_probability``, ``churn_risk``, reasons.
+
+    ``reason_1`` … ``reason_<top>`` hold the reasons' text, ``""`` where a customer
+    has fewer.
+    """
+    probability = model.predict_proba(features)
+    reasons = model.reasons(features, top=top)
     frame = pd.DataFrame(
         {
-            name: ids.to_numpy(dtype=object),
+            id_name: ids.to_numpy(dtype=object),
             "churn_probability": np.round(probability, 4),
             "churn_risk": risk_bands(probability),
         }
@@ -156,10 +177,7 @@ def score_file(
         frame[f"reason_{k + 1}"] = [
             row[k].text if k < len(row) else "" for row in reasons
         ]
-    _write(frame, output)
-    counts = frame["churn_risk"].value_counts()
-    bands = {band: int(counts.get(band, 0)) for band in ("low", "medium", "high")}
-    return ChurnScoring(output=output, n_rows=len(frame), bands=bands, id_column=name)
+    return frame
 
 
 def _write(frame: pd.DataFrame, output: Path) -> None:
