@@ -443,6 +443,9 @@ def _mount_command_groups() -> None:
         clv,
         customer_profiles,  # noqa: F401
         customers,
+        experiment,
+        initiative,
+        monitor,
         recommend,
         segments,
     )
@@ -453,6 +456,9 @@ def _mount_command_groups() -> None:
         ("clv", clv.app),
         ("churn", churn.app),
         ("recommend", recommend.app),
+        ("initiative", initiative.app),
+        ("experiment", experiment.app),
+        ("monitor", monitor.app),
     ):
         app.add_typer(group, name=name)
 

@@ -321,6 +321,9 @@ def test_customer_pages_need_a_session(client: TestClient) -> None:
         response = client.get(path, follow_redirects=False)
         assert response.status_code == 303
         assert response.headers["location"].startswith("/login?next=")
+    response = client.post("/customers/outreach", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login?next=")
 
 
 # --- API --------------------------------------------------------------------------

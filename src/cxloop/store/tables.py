@@ -7,12 +7,13 @@ reserved in SQL: ``case`` is stored as ``support_case`` and ``transaction`` as
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -348,3 +349,95 @@ class SegmentMember(Base):
     customer_id: Mapped[int] = mapped_column(
         ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class Initiative(Base):
+    """A Plan-Do-Check-Act improvement with a goal metric, its baseline and checks.
+
+    ``scope`` and ``comparison`` are metric filters (``{"touchpoint": "宅配"}``): the
+    customers the change touched, and an untouched group for difference-in-differences.
+    """
+
+    __tablename__ = "initiative"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    owner: Mapped[str | None] = mapped_column(String(200))
+    problem: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    metric: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    comparison: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    baseline_from: Mapped[date | None] = mapped_column(Date)
+    baseline_to: Mapped[date | None] = mapped_column(Date)
+    baseline: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    target_value: Mapped[float | None] = mapped_column(Float)
+    target_date: Mapped[date | None] = mapped_column(Date)
+    change_date: Mapped[date | None] = mapped_column(Date)
+    stage: Mapped[str] = mapped_column(String(16), default="plan", index=True)
+    stage_dates: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    decision: Mapped[str | None] = mapped_column(String(16))
+    standard: Mapped[str | None] = mapped_column(Text)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("initiative.id"))
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False
+    )
+
+
+class InitiativeAction(Base):
+    """A step of an initiative's plan, with its owner and due date."""
+
+    __tablename__ = "initiative_action"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(
+        ForeignKey("initiative.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(300))
+    owner: Mapped[str | None] = mapped_column(String(200))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = _created()
+
+
+class InitiativeCheck(Base):
+    """One Check of an initiative: the measured effect and what it says."""
+
+    __tablename__ = "initiative_check"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(
+        ForeignKey("initiative.id", ondelete="CASCADE"), index=True
+    )
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    outcome: Mapped[str] = mapped_column(String(16))
+    result: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+
+class Experiment(Base):
+    """An A/B test of an intervention: arms, the unit randomised, and a fixed plan."""
+
+    __tablename__ = "experiment"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    unit: Mapped[str] = mapped_column(String(16), default="customer")
+    arms: Mapped[list[Any]] = mapped_column(JSONType)
+    analysis: Mapped[str] = mapped_column(String(16))
+    plan: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = _created()
+
+
+class ExperimentAssignment(Base):
+    """Which arm a customer or case was assigned to (once, never changed)."""
+
+    __tablename__ = "experiment_assignment"
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("experiment.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    arm: Mapped[str] = mapped_column(String(64))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

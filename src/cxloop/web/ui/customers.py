@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from cxloop.accounts.service import UserInfo
@@ -26,7 +26,7 @@ from cxloop.customers import outreach, segments, summaries
 from cxloop.customers.search import MAX_QUERY, CustomerHit, search_customers
 from cxloop.customers.view import Customer360, TimelineEvent, customer_360
 from cxloop.domain.errors import InvalidInput, NotFound
-from cxloop.web.deps import CSRFChecked, CurrentUser, SettingsDep
+from cxloop.web.deps import CSRFChecked, CurrentUser, SettingsDep, current_user
 from cxloop.web.i18n import N_
 from cxloop.web.templating import page_language, render
 
@@ -201,7 +201,11 @@ def customers_page(
     )  # fmt: skip
 
 
-@router.post("/customers/outreach", name="open_outreach", dependencies=[CSRFChecked])
+@router.post(
+    "/customers/outreach",
+    name="open_outreach",
+    dependencies=[Depends(current_user), CSRFChecked],
+)
 def open_outreach(
     request: Request,
     user: CurrentUser,
