@@ -54,14 +54,15 @@ def pg_admin_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_template(pg_admin_url: str, worker_id: str) -> str:
-    """A database migrated to head once per worker; tests clone it."""
-    name = f"cxloop_tpl_{worker_id}"
+def pg_template(pg_admin_url: str, worker_id: str) -> Iterator[str]:
+    """A database migrated to head once per worker and process; tests clone it."""
+    name = f"cxloop_tpl_{worker_id}_{os.getpid()}"
     _pg_exec(pg_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     _pg_exec(pg_admin_url, f'CREATE DATABASE "{name}"')
     url = make_url(pg_admin_url).set(database=name)
     upgrade(url.render_as_string(hide_password=False))
-    return name
+    yield name
+    _pg_exec(pg_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _pg_exec(admin_url: str, sql: str) -> None:

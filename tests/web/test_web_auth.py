@@ -14,7 +14,7 @@ from cxloop.config import Settings
 from cxloop.web.app import create_app
 
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/health")}
-PATH_VALUES = {"name": "nps"}
+PATH_VALUES = {"name": "nps", "ref": "M1"}
 
 
 def _route_table() -> list[tuple[str, str]]:
