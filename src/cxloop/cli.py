@@ -445,6 +445,7 @@ def _mount_command_groups() -> None:
         customers,
         experiment,
         initiative,
+        journey,
         monitor,
         recommend,
         segments,
@@ -459,6 +460,7 @@ def _mount_command_groups() -> None:
         ("initiative", initiative.app),
         ("experiment", experiment.app),
         ("monitor", monitor.app),
+        ("journey", journey.app),
     ):
         app.add_typer(group, name=name)
 

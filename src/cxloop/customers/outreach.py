@@ -50,7 +50,8 @@ def outreach_list(
     """High-risk, high-value customers, riskiest and most valuable first.
 
     Columns: ``customer_id``, ``external_id``, ``name``, ``email``, ``phone``,
-    ``value_tier``, ``clv``, ``revenue``, ``churn_risk``, ``reasons`` (text).
+    ``value_tier``, ``clv``, ``revenue``, ``churn_risk``, ``reasons`` (text) and
+    ``reason_items`` (the reasons as dicts: feature, value, effect, text).
     """
     if not 0.0 <= min_risk <= 1.0:
         raise InvalidInput(f"minimum risk {min_risk} must be between 0 and 1")
@@ -87,6 +88,9 @@ def outreach_list(
     columns = ["customer_id", "external_id", "name", "email", "phone", "value_tier"]
     columns += ["clv", "revenue", "churn_risk", "reasons"]
     frame = pd.DataFrame(rows, columns=columns)
+    frame["reason_items"] = frame["reasons"].map(
+        lambda found: [r for r in found or [] if isinstance(r, dict)]
+    )
     frame["reasons"] = frame["reasons"].map(_reason_text)
     return frame
 

@@ -182,6 +182,7 @@ class OutreachCustomerPublic(BaseModel):
     revenue: float
     churn_risk: float
     reasons: str
+    reason_items: list[ChurnReasonPublic] = []
 
 
 class OutreachPublic(BaseModel):
