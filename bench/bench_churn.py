@@ -20,8 +20,6 @@ bench/README.md. Run: ``.venv/bin/python bench/bench_churn.py``.
 from __future__ import annotations
 
 import os
-import platform
-import re
 import time
 from collections.abc import Callable
 from datetime import date
@@ -30,6 +28,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from bench_report import machine, write_section
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.impute import SimpleImputer
@@ -43,7 +42,6 @@ from cxloop.predict.churn import ChurnModel, train_churn_model
 from cxloop.predict.churn_features import read_training_table
 
 HERE = Path(__file__).resolve().parent
-README = HERE / "README.md"
 DATA = HERE.parents[1] / "shared" / "data" / "telco_customer_churn"
 TELCO = DATA / "WA_Fn-UseC_-Telco-Customer-Churn.csv"
 FOLDS = 5
@@ -132,15 +130,6 @@ def time_reasons(features: pd.DataFrame, y: np.ndarray) -> tuple[int, float, flo
     return len(many), proba_s, time.perf_counter() - began
 
 
-def machine() -> str:
-    model = platform.processor() or "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        found = re.search(r"model name\s*:\s*(.+)", cpuinfo.read_text())
-        model = found.group(1).strip() if found else model
-    return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}"
-
-
 def section(
     results: dict[str, dict[str, float]], reasons: tuple[int, float, float]
 ) -> str:
@@ -191,16 +180,6 @@ def section(
     )
 
 
-def update_readme(text_section: str) -> None:
-    text = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n"
-    pattern = re.compile(r"^## Churn\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: text_section, text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + text_section
-    README.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     frame, y = plain_frame()
     table, churned = read_training_table(TELCO, target="Churn", id_column="customerID")
@@ -217,7 +196,7 @@ def main() -> None:
     }
     text = section(results, time_reasons(table.features, y))
     print(text)
-    update_readme(text)
+    write_section("Churn", text)
 
 
 if __name__ == "__main__":

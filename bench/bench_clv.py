@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import re
 import statistics
 import time
 import warnings
@@ -37,6 +35,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from bench_report import machine, write_section
 
 from cxloop.predict.bgnbd import fit_bgnbd, sample_bgnbd
 from cxloop.predict.clv import summarise_transactions
@@ -49,7 +48,6 @@ with warnings.catch_warnings():
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
-README = HERE / "README.md"
 CDNOW = HERE.parents[1] / "shared" / "data" / "cdnow" / "CDNOW_sample.csv"
 PUBLISHED = (0.243, 4.414, 0.793, 2.426)
 SEED = 2005
@@ -141,16 +139,6 @@ def compare(
     )  # fmt: skip
 
 
-def machine() -> str:
-    model = platform.processor() or "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        found = re.search(r"model name\s*:\s*(.+)", cpuinfo.read_text())
-        model = found.group(1).strip() if found else model
-    versions = f"numpy {np.__version__}, lifetimes {lifetimes.__version__}"
-    return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}, {versions}"
-
-
 def table(rows: list[Row]) -> list[str]:
     lines = [
         "| data | customers | distinct (x, t_x, T) | cxloop s | lifetimes s | faster by | lifetimes with weights s | cxloop log-likelihood | lifetimes log-likelihood | same to 4 digits |",
@@ -175,16 +163,6 @@ def parameters(rows: list[Row]) -> list[str]:
             f"- {row.name}: (r, alpha, a, b) cxloop ({ours}), lifetimes ({peer})"
         )
     return lines
-
-
-def update_readme(section: str) -> None:
-    text = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n"
-    pattern = re.compile(r"^## CLV\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section, text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    README.write_text(text, encoding="utf-8")
 
 
 INTRO = """## CLV
@@ -219,7 +197,7 @@ def main() -> None:
     )
     load = " / ".join(f"{v:.1f}" for v in os.getloadavg())
     footer = [
-        f"Machine: {machine()}; measured {date.today().isoformat()}, "
+        f"Machine: {machine(f'numpy {np.__version__}', f'lifetimes {lifetimes.__version__}')}; measured {date.today().isoformat()}, "
         f"load average {load} after the run (other work shared the cores).",
         f"Target: at least 10x faster than lifetimes on both: "
         f"{'met' if all(r.peer_s / r.ours_s >= 10 for r in rows) else 'NOT met'}.",
@@ -227,7 +205,7 @@ def main() -> None:
     lines = [*table(rows), "", *parameters(rows), "", *footer]
     print("\n".join(lines))
     if not args.no_readme:
-        update_readme(INTRO + "\n" + "\n".join(lines) + "\n")
+        write_section("CLV", INTRO + "\n" + "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

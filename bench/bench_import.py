@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
-import re
 import sqlite3
 import sys
 import time
@@ -24,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from bench_report import machine, write_section
 
 from cxloop.config import Settings
 from cxloop.ingest.service import import_file
@@ -31,7 +30,6 @@ from cxloop.store.migrate import upgrade
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
-README = HERE / "README.md"
 
 CHANNELS = [
     "web",
@@ -121,25 +119,6 @@ def run_pandas(csv_path: Path, db_path: Path) -> float:
     return time.perf_counter() - began
 
 
-def machine() -> str:
-    model = platform.processor() or "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        found = re.search(r"model name\s*:\s*(.+)", cpuinfo.read_text())
-        model = found.group(1).strip() if found else model
-    return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
-
-
-def update_readme(section: str) -> None:
-    text = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n"
-    pattern = re.compile(r"^## Import\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section, text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    README.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -161,13 +140,14 @@ def main() -> None:
         f"pandas read_csv + to_sql (no validation, one flat table): {peer:.1f} s, {peer_rate:,.0f} rows/s",
         f"ratio cxloop / pandas: {ours_rate / peer_rate:.2f}x",
         f"target: at least 50,000 rows/s: {'met' if ours_rate >= 50_000 else 'NOT met'}",
-        f"machine: {machine()}",
+        f"machine: {machine(f'SQLite {sqlite3.sqlite_version}')}",
         f"measured {date.today().isoformat()}; load average {' / '.join(f'{v:.1f}' for v in os.getloadavg())} after the run (the cores are shared with other work)",
     ]
     print("\n".join(lines))
     if not args.no_readme:
         body = "\n".join(f"- {line}" for line in lines)
-        update_readme(
+        write_section(
+            "Import",
             "## Import\n\n`.venv/bin/python bench/bench_import.py` writes a deterministic feedback "
             "CSV (ids, two years of submitted_at, channel, touchpoint, NPS/CSAT/CES with blanks, "
             "short zh-TW comments, emails of ~n/5 customers) to `bench/out/` and imports it into a "
@@ -177,7 +157,7 @@ def main() -> None:
             "customers and identities (about 3.3 rows per file row, into indexed tables "
             "with foreign keys); pandas writes the file as one flat, unindexed table. "
             "The figure that counts is rows of the file per second; the machine is "
-            f"shared, so figures move between runs.\n\n{body}\n"
+            f"shared, so figures move between runs.\n\n{body}\n",
         )
 
 

@@ -24,6 +24,7 @@ from cxloop.analytics.segment_rules import (
     segment_mask,
 )
 from cxloop.config import Settings
+from cxloop.customers.profiles import PROFILE_COLUMNS
 from cxloop.domain.errors import NotFound
 from cxloop.store.engine import UnitOfWork, engine_for
 from cxloop.store.tables import (
@@ -35,26 +36,10 @@ from cxloop.store.tables import (
 )
 from cxloop.store.types import utcnow
 
-#: Profile columns a rule may use (``cxloop customers score`` fills them).
-PROFILE_FIELDS = (
-    "orders",
-    "revenue",
-    "recency_days",
-    "r_score",
-    "f_score",
-    "m_score",
-    "rfm_segment",
-    "value_tier",
-    "cluster",
-    "cluster_label",
-    "p_alive",
-    "expected_purchases",
-    "clv",
-    "churn_risk",
-    "last_nps",
-    "last_csat",
-    "sentiment_trend",
-    "last_purchase_at",
+#: Profile columns a rule may use (``cxloop customers score`` fills them); lists
+#: (reasons, recommended products) are for people, not rules.
+PROFILE_FIELDS = tuple(
+    name for name in PROFILE_COLUMNS if name not in ("churn_reasons", "next_products")
 )
 
 

@@ -7,6 +7,7 @@ A merged customer is shown as the live customer it was merged into.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -162,15 +163,19 @@ def timeline(
     return events[:limit]
 
 
+def _latest(
+    connection: Connection, table: Any, customer_id: int, limit: int
+) -> Sequence[Any]:
+    """The customer's ``limit`` newest rows of ``table`` (by its time column)."""
+    when = table.opened_at if table is Case else table.occurred_at
+    query = select(table).where(table.customer_id == customer_id)
+    return connection.execute(query.order_by(when.desc()).limit(limit)).all()
+
+
 def _interaction_events(
     connection: Connection, customer_id: int, limit: int
 ) -> list[TimelineEvent]:
-    rows = connection.execute(
-        select(Interaction)
-        .where(Interaction.customer_id == customer_id)
-        .order_by(Interaction.occurred_at.desc())
-        .limit(limit)
-    ).all()
+    rows = _latest(connection, Interaction, customer_id, limit)
     scores: dict[int, dict[str, float]] = {}
     if rows:
         answers = connection.execute(
@@ -198,12 +203,7 @@ def _interaction_events(
 def _purchase_events(
     connection: Connection, customer_id: int, limit: int
 ) -> list[TimelineEvent]:
-    rows = connection.execute(
-        select(Transaction)
-        .where(Transaction.customer_id == customer_id)
-        .order_by(Transaction.occurred_at.desc())
-        .limit(limit)
-    )
+    rows = _latest(connection, Transaction, customer_id, limit)
     return [
         TimelineEvent(
             at=row.occurred_at,
@@ -220,12 +220,7 @@ def _purchase_events(
 def _case_events(
     connection: Connection, customer_id: int, limit: int
 ) -> list[TimelineEvent]:
-    rows = connection.execute(
-        select(Case)
-        .where(Case.customer_id == customer_id)
-        .order_by(Case.opened_at.desc())
-        .limit(limit)
-    )
+    rows = _latest(connection, Case, customer_id, limit)
     return [
         TimelineEvent(
             at=row.opened_at,
