@@ -96,7 +96,8 @@ class CheckResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON values (dates as ISO text)."""
-        return _plain(asdict(self))
+        plain: dict[str, Any] = _plain(asdict(self))
+        return plain
 
 
 def _plain(value: Any) -> Any:
@@ -252,6 +253,7 @@ def _as_dicts(fields: dict[str, Any]) -> dict[str, Any]:
 #: The unit of a change of each metric, in English and Traditional Chinese.
 _UNITS = {"nps": ("points", "分"), "csat": ("percentage points", "個百分點"),
           "ces": ("points", "分")}  # fmt: skip
+_TO = (" to ", " 至 ")
 _VERDICTS = {"improved": ("improved", "改善"), "worse": ("worse", "變差"),
              "no_detectable_change": ("no detectable change", "無可偵測的變化")}  # fmt: skip
 
@@ -266,8 +268,9 @@ def summaries(view: InitiativeView, fields: dict[str, Any]) -> dict[str, str]:
     before, after, change = fields["before"], fields["after"], fields["change"]
     name, (unit_en, unit_zh) = view.metric.upper(), _UNITS[view.metric]
     scope = ", ".join(f"{k}={v}" for k, v in view.scope.items())
-    spans = [f"{w.first} – {w.last}" for w in (before, after)]
-    ci = f"{num(change.ci_low)} – {num(change.ci_high)}"
+    spans = [f"{w.first} to {w.last}" for w in (before, after)]
+    zh_spans = [f"{w.first} 至 {w.last}" for w in (before, after)]
+    ci, zh_ci = (f"{num(change.ci_low)}{to}{num(change.ci_high)}" for to in _TO)
     en = [
         f"{name} {'in ' + scope if scope else 'overall'} went from "
         f"{num(before.value)} (n = {before.n}, {spans[0]}) to {num(after.value)} "
@@ -276,15 +279,15 @@ def summaries(view: InitiativeView, fields: dict[str, Any]) -> dict[str, str]:
     ]
     zh = [
         f"{'範圍 ' + scope + ' 內' if scope else '全體回覆'}的 {name} 從 "
-        f"{num(before.value)}（n = {before.n}，{spans[0]}）變為 {num(after.value)}"
-        f"（n = {after.n}，{spans[1]}）：變化 {num(change.estimate, '+')} {unit_zh}，"
-        f"95% 信賴區間 {ci}，{_p(change.p_value)}。"
+        f"{num(before.value)}（n = {before.n}，{zh_spans[0]}）變為 {num(after.value)}"
+        f"（n = {after.n}，{zh_spans[1]}）：變化 {num(change.estimate, '+')} {unit_zh}，"
+        f"95% 信賴區間 {zh_ci}，{_p(change.p_value)}。"
     ]
     did = fields["did"]
     if did is not None:
         moved = fields["comparison_after"].value - fields["comparison_before"].value
         other = ", ".join(f"{k}={v}" for k, v in (view.comparison or {}).items())
-        did_ci = f"{num(did.ci_low)} – {num(did.ci_high)}"
+        did_ci, zh_did_ci = (f"{num(did.ci_low)}{to}{num(did.ci_high)}" for to in _TO)
         en.append(
             f"The comparison group ({other}) moved {num(moved, '+')}, so the "
             f"difference-in-differences is {num(did.estimate, '+')} {unit_en} "
@@ -292,7 +295,7 @@ def summaries(view: InitiativeView, fields: dict[str, Any]) -> dict[str, str]:
         )
         zh.append(
             f"對照組（{other}）變化 {num(moved, '+')}，差異中之差異（DiD）為 "
-            f"{num(did.estimate, '+')} {unit_zh}（95% 信賴區間 {did_ci}，"
+            f"{num(did.estimate, '+')} {unit_zh}（95% 信賴區間 {zh_did_ci}，"
             f"{_p(did.p_value)}）。"
         )
     verdict_en, verdict_zh = _VERDICTS[fields["outcome"]]

@@ -41,6 +41,7 @@ from cxloop.improve.initiative_views import (
     check_view,
     get_initiative,
     list_initiatives,
+    stored_outcome,
 )
 from cxloop.store.engine import UnitOfWork, engine_for
 from cxloop.store.tables import Initiative, InitiativeAction, InitiativeCheck
@@ -247,16 +248,18 @@ def advance(
     Stages only move forward: Plan → Do → Check → Act → Closed (a new Plan after Act
     comes from :func:`adjust`). Entering Check runs the Check.
     """
+    if to_stage == "check":  # measured first: a Check that cannot run moves nothing
+        from cxloop.improve.checks import check_initiative
+
+        with _uow(settings).session() as session:
+            _check_move(_row(session, initiative_id), to_stage)
+        check_initiative(settings=settings, initiative_id=initiative_id)
     with _uow(settings).session() as session:
         row = _row(session, initiative_id)
         _check_move(row, to_stage)
         if to_stage == "do":
             row.change_date = _check_change_date(row, change_date)
         _enter(row, to_stage)
-    if to_stage == "check":
-        from cxloop.improve.checks import check_initiative
-
-        check_initiative(settings=settings, initiative_id=initiative_id)
     return get_initiative(settings=settings, initiative_id=initiative_id)
 
 
@@ -295,9 +298,7 @@ def record_check(
     *, settings: Settings, initiative_id: int, outcome: str, result: dict[str, Any]
 ) -> CheckView:
     """Store a Check's result and make its verdict the initiative's outcome."""
-    if outcome not in VERDICTS:
-        raise InvalidInput(f"unknown outcome {outcome!r}")
-    stored = _STORED.get(outcome, outcome)
+    stored = stored_outcome(outcome)
     with _uow(settings).session() as session:
         row = _row(session, initiative_id)
         check = InitiativeCheck(
