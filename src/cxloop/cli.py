@@ -315,15 +315,18 @@ def _import_table(summary: ImportSummary) -> Table:
 
 
 def _mount_command_groups() -> None:
-    # customer_profiles adds score, show and outreach to the customers group.
+    # customer_profiles adds score, show and outreach to the customers group;
+    # journey_peak_end adds peak-end to the journey group.
     from cxloop.commands import (
         churn,
         clv,
         customer_profiles,  # noqa: F401
         customers,
+        drivers,
         experiment,
         initiative,
         journey,
+        journey_peak_end,  # noqa: F401
         monitor,
         recommend,
         segments,
@@ -339,6 +342,7 @@ def _mount_command_groups() -> None:
         ("experiment", experiment.app),
         ("monitor", monitor.app),
         ("journey", journey.app),
+        ("drivers", drivers.app),
     ):
         app.add_typer(group, name=name)
 

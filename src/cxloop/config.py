@@ -53,6 +53,12 @@ class Settings(BaseSettings):
         description="Folder of the DuckDB analytics mirror of an SQLite store; empty: "
         "next to the SQLite file.",
     )
+    journey_dir: str = Field(
+        default="",
+        description="Folder of journey definitions and service blueprints (YAML); "
+        "empty: next to the SQLite file (<name>.journeys/), or ./cxloop.journeys/ "
+        "for a PostgreSQL store.",
+    )
     import_batch_size: int = Field(
         default=250_000, description="Rows committed per batch by importers."
     )

@@ -3,7 +3,9 @@
 Each response has a hidden satisfaction ``s`` (standard normal plus effects); the scores
 and the comment follow from it. The effects are the planted patterns of docs/en/demo.md:
 late home deliveries, the store with rude staff, the month of the price rise and the new
-app login.
+app login. The relationship survey goes to customers a few days after another response,
+and its answer remembers the peak and the end of the customer's recent touchpoints
+(pattern 6, peak-end).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from cxloop.demo import texts
 from cxloop.demo import timeline as tl
 from cxloop.demo.people import Ints, Population, Strs
 from cxloop.demo.sales import Orders
+from cxloop.domain.peak_end import WINDOW_DAYS, journey_moments, touchpoint_scores
 
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
@@ -48,6 +51,11 @@ PRICE_EFFECT = -0.75
 LOGIN_EFFECT = -0.5
 LOGIN_EFFORT = 1.5
 TIER_EFFECT = {"鑽石": 0.3, "金卡": 0.15, "銀卡": 0.05, "一般": 0.0}
+#: Weight of the remembered peak and end in a relationship answer's satisfaction
+#: (the rest of its noise is scaled down to keep the variance).
+MEMORY_WEIGHT = 0.75
+#: The relationship survey arrives this many days (uniform) after the response it follows.
+RELATIONSHIP_DELAY_DAYS = (1.0, 21.0)
 
 #: Comment topics when no planted pattern speaks, by survey and tone.
 BACKGROUND: dict[str, dict[str, tuple[str, ...]]] = {
@@ -137,10 +145,8 @@ def _standalone(
         )
         stage = np.full(n, "support")
     else:
-        at = tl.sample_times(rng, n, "online")
-        channel = np.full(n, "email")
-        touchpoint = np.full(n, co.MEMBER_SURVEY)
-        stage = np.full(n, "use")
+        msg = f"{survey} responses are not standalone"
+        raise ValueError(msg)
     products = np.array([p.name for p in co.PRODUCTS])
     return Responses(
         survey=np.full(n, survey),
@@ -149,6 +155,26 @@ def _standalone(
         channel=channel,
         touchpoint=touchpoint,
         stage=stage,
+        product=products[rng.integers(0, len(products), n)],
+        order_id=np.full(n, ""),
+        delivery_days=np.zeros(n, dtype=np.int64),
+    )
+
+
+def _relational(rng: np.random.Generator, others: list[Responses], n: int) -> Responses:
+    """Relationship surveys, each sent a few days after another response."""
+    customer = np.concatenate([p.customer for p in others])
+    at = np.concatenate([p.at for p in others])
+    anchor = rng.integers(0, len(at), n)
+    low, high = RELATIONSHIP_DELAY_DAYS
+    products = np.array([p.name for p in co.PRODUCTS])
+    return Responses(
+        survey=np.full(n, "relationship"),
+        customer=customer[anchor],
+        at=tl.later(at[anchor], rng.uniform(low * 1440, high * 1440, n)),
+        channel=np.full(n, "email"),
+        touchpoint=np.full(n, co.MEMBER_SURVEY),
+        stage=np.full(n, "use"),
         product=products[rng.integers(0, len(products), n)],
         order_id=np.full(n, ""),
         delivery_days=np.zeros(n, dtype=np.int64),
@@ -190,9 +216,22 @@ def drivers_of(r: Responses) -> Drivers:
     )
 
 
+@dataclass(frozen=True)
+class Hidden:
+    """The hidden satisfaction of each response: planted effects plus noise."""
+
+    effect: Floats
+    noise: Floats
+
+    @property
+    def total(self) -> Floats:
+        """The satisfaction the scores and comments follow."""
+        return np.asarray(self.effect + self.noise)
+
+
 def satisfaction(
     rng: np.random.Generator, r: Responses, d: Drivers, tier: Strs
-) -> Floats:
+) -> Hidden:
     """The hidden satisfaction of each response."""
     month_index = r.at.astype("datetime64[M]") - tl.FIRST_DAY.astype("datetime64[M]")
     drift = rng.normal(0.0, 0.06, size=24)[month_index.astype(np.int64).clip(0, 23)]
@@ -204,22 +243,80 @@ def satisfaction(
         + LOGIN_EFFECT * d.login
         - 0.2 * (r.survey == "support")
     )
-    return np.asarray(rng.normal(0.0, 1.0, len(r.at)) + drift + tiers + effects)
+    noise = rng.normal(0.0, 1.0, len(r.at))
+    return Hidden(effect=np.asarray(drift + tiers + effects), noise=noise)
 
 
-def scores(
-    rng: np.random.Generator, r: Responses, s: Floats, d: Drivers
-) -> pd.DataFrame:
-    """NPS 0-10, CSAT 1-5 and CES 1-7 (1 = easy), each asked only on some surveys."""
-    n = len(s)
-    nps = np.clip(np.rint(8.1 + 1.9 * s), 0, 10)
-    csat = np.clip(np.rint(3.9 + 0.95 * s + rng.normal(0, 0.35, n)), 1, 5)
-    effort = 2.7 - 0.7 * s + rng.normal(0, 0.6, n) + LOGIN_EFFORT * d.login
-    ces = np.clip(np.rint(effort), 1, 7)
+@dataclass(frozen=True)
+class ScoreNoise:
+    """The random part of scoring: CSAT and effort noise, which questions are asked."""
+
+    csat: Floats
+    effort: Floats
+    asked: Bools
+
+
+def score_noise(rng: np.random.Generator, r: Responses) -> ScoreNoise:
+    """Draw the noise of :func:`scores` (kept apart so that scores can be redone)."""
+    n = len(r.at)
+    csat = rng.normal(0, 0.35, n)
+    effort = rng.normal(0, 0.6, n)
     asked = np.array([ASKED[k] for k in r.survey]) > rng.random((n, 3))
     asked[:, 0] |= ~asked.any(axis=1)
+    return ScoreNoise(csat=csat, effort=effort, asked=asked)
+
+
+def scores(s: Floats, d: Drivers, noise: ScoreNoise) -> pd.DataFrame:
+    """NPS 0-10, CSAT 1-5 and CES 1-7 (1 = easy), each asked only on some surveys."""
+    nps = np.clip(np.rint(8.1 + 1.9 * s), 0, 10)
+    csat = np.clip(np.rint(3.9 + 0.95 * s + noise.csat), 1, 5)
+    effort = 2.7 - 0.7 * s + noise.effort + LOGIN_EFFORT * d.login
+    ces = np.clip(np.rint(effort), 1, 7)
     frame = pd.DataFrame({"nps": nps, "csat": csat, "ces": ces}).astype("Int64")
-    return frame.mask(~asked)
+    return frame.mask(~noise.asked)
+
+
+def remembered(r: Responses, hidden: Hidden, answers: pd.DataFrame) -> Floats:
+    """Satisfaction with relationship answers that follow the peak and the end.
+
+    A relationship answer's journey is the customer's other scored responses in the
+    :data:`~cxloop.domain.peak_end.WINDOW_DAYS` before it (the definition
+    ``cxloop journey peak-end`` uses). Where there is one, the answer's satisfaction
+    is its planted effects plus :data:`MEMORY_WEIGHT` times the standardised mean of
+    the journey's peak and end, plus the rest of its noise.
+    """
+    s = hidden.total
+    journey, rows = _journeys(r, answers)
+    if not len(journey):
+        return s
+    score = touchpoint_scores(
+        *(
+            answers[m].to_numpy("float64", na_value=np.nan)[rows]
+            for m in ("nps", "csat", "ces")
+        )
+    )
+    moments = journey_moments(journey, score)
+    memory = moments.peak_end
+    z = (memory - memory.mean()) / max(float(memory.std()), 1e-9)
+    who = moments.journey
+    rest = np.sqrt(1.0 - MEMORY_WEIGHT**2)
+    s = s.copy()
+    s[who] = hidden.effect[who] + rest * hidden.noise[who] + MEMORY_WEIGHT * z
+    return s
+
+
+def _journeys(r: Responses, answers: pd.DataFrame) -> tuple[Ints, Ints]:
+    """(relationship row, touchpoint row) pairs in the window, in time order."""
+    relational = np.flatnonzero(r.survey == "relationship")
+    scored = np.flatnonzero((r.survey != "relationship") & answers.notna().any(axis=1))
+    left = pd.DataFrame({"rel": relational, "customer": r.customer[relational]})
+    right = pd.DataFrame({"row": scored, "customer": r.customer[scored]})
+    pairs = left.merge(right, on="customer")
+    gap = r.at[pairs["rel"].to_numpy()] - r.at[pairs["row"].to_numpy()]
+    window = np.timedelta64(WINDOW_DAYS, "D").astype("m8[m]")
+    inside = (gap > np.timedelta64(0, "m")) & (gap <= window)
+    pairs = pairs[inside].sort_values(["rel", "row"])
+    return pairs["rel"].to_numpy(np.int64), pairs["row"].to_numpy(np.int64)
 
 
 def tones(s: Floats) -> Strs:
@@ -296,17 +393,23 @@ def make_feedback(
 ) -> Feedback:
     """About ``n`` survey responses in time order, ids ``S0000001``..."""
     names = [name for name, _ in SURVEYS]
-    counts = rng.multinomial(n, [share for _, share in SURVEYS])
+    counts = dict(
+        zip(names, rng.multinomial(n, [share for _, share in SURVEYS]), strict=True)
+    )
     parts = [
-        _after_orders(rng, orders, name, int(k))
+        _after_orders(rng, orders, name, int(counts[name]))
         if name in ("delivery", "store_visit")
-        else _standalone(rng, people, name, int(k))
-        for name, k in zip(names, counts, strict=True)
+        else _standalone(rng, people, name, int(counts[name]))
+        for name in names
+        if name != "relationship"
     ]
+    parts.append(_relational(rng, parts, int(counts["relationship"])))
     r = _concat(parts)
     d = drivers_of(r)
-    s = satisfaction(rng, r, d, people.tier[r.customer])
-    answers = scores(rng, r, s, d)
+    hidden = satisfaction(rng, r, d, people.tier[r.customer])
+    noise = score_noise(rng, r)
+    s = remembered(r, hidden, scores(hidden.total, d, noise))
+    answers = scores(s, d, noise)
     text, topic = comments(rng, r, d, s, people)
     frame = pd.DataFrame(
         {

@@ -20,6 +20,7 @@ from the eighth of such a run on is flagged).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -186,9 +187,7 @@ def xmr_chart(
     start, stop = _window(len(points), baseline, 3)
     base = [p.value for p in points[start:stop]]
     centre = sum(base) / len(base)
-    mr_bar = sum(abs(b - a) for a, b in zip(base, base[1:], strict=False)) / (
-        len(base) - 1
-    )
+    mr_bar = sum(abs(b - a) for a, b in itertools.pairwise(base)) / (len(base) - 1)
     half = XMR_FACTOR * mr_bar
     limits = [(centre - half, centre + half)] * len(points)
     return _assemble("xmr", points, centre, mr_bar / 1.128, limits, (start, stop))

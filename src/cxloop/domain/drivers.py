@@ -35,6 +35,7 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
+from cxloop.domain.driver_moments import bootstrap_correlations, correlations
 from cxloop.domain.errors import InvalidInput
 
 Floats = npt.NDArray[np.float64]
@@ -81,40 +82,6 @@ class ImportanceInterval:
     high_percent: Floats
     resamples: int
     level: float
-
-
-def correlations(X: Floats, y: Floats) -> tuple[Floats, Floats]:
-    """The drivers' correlation matrix and their correlations with the outcome.
-
-    Raises InvalidInput when the shapes disagree, a value is missing or infinite, or a
-    column (or the outcome) does not vary.
-    """
-    X, y = _checked(X, y)
-    joined = np.column_stack([X, y])
-    centred = joined - joined.mean(axis=0)
-    cov = centred.T @ centred
-    scale = np.sqrt(np.diag(cov))
-    if np.any(scale <= 0.0):
-        which = [int(i) for i in np.flatnonzero(scale <= 0.0)]
-        msg = f"columns {which} do not vary (the last is the outcome): drop them"
-        raise InvalidInput(msg)
-    corr = cov / np.outer(scale, scale)
-    p = X.shape[1]
-    return corr[:p, :p], corr[:p, p]
-
-
-def _checked(X: Floats, y: Floats) -> tuple[Floats, Floats]:
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0]:
-        msg = f"drivers {X.shape} and outcome {y.shape} do not match: need (n, p), (n,)"
-        raise InvalidInput(msg)
-    if X.shape[0] < X.shape[1] + 2:
-        msg = f"{X.shape[0]} rows cannot weigh {X.shape[1]} drivers: need p + 2 rows"
-        raise InvalidInput(msg)
-    if not (np.isfinite(X).all() and np.isfinite(y).all()):
-        raise InvalidInput("drivers and outcome must be finite numbers (no gaps)")
-    return X, y
 
 
 def _weights(raw: Floats, r2: float, n: int) -> DriverWeights:
@@ -191,31 +158,33 @@ def subset_r2(rxx: Floats, rxy: Floats) -> Floats:
 def _solve(a: Floats, b: Floats) -> Floats:
     """``a^+ b`` for stacks of symmetric matrices (pseudo-inverse if singular)."""
     try:
-        solved: Floats = np.linalg.solve(a, b[..., None])[..., 0]
+        solved = np.linalg.solve(a, b[..., None])
     except np.linalg.LinAlgError:
-        solved = (np.linalg.pinv(a, hermitian=True) @ b[..., None])[..., 0]
-    return solved
+        solved = np.linalg.pinv(a, hermitian=True) @ b[..., None]
+    return np.asarray(solved[..., 0], dtype=np.float64)
 
 
 def shapley_from_r2(r2: Floats) -> Floats:
-    """Shapley values from the R² of every subset (see :func:`subset_r2`)."""
+    """Shapley values from the R² of every subset (see :func:`subset_r2`).
+
+    Driver j gets the sum over subsets S without j of
+    ``|S|! (p - |S| - 1)! / p! * (R²(S + j) - R²(S))``.
+    """
     size = r2.shape[-1]
     p = size.bit_length() - 1
     masks = np.arange(size)
-    sizes = np.array([bin(m).count("1") for m in masks])
-    weight = np.array(
+    sizes = ((masks[:, None] >> np.arange(max(p, 1))) & 1).sum(axis=1)
+    by_size = np.array(
         [
-            math.factorial(s) * math.factorial(p - s - 1) / math.factorial(p)
-            for s in sizes
+            math.factorial(k) * math.factorial(p - k - 1) / math.factorial(p)
+            for k in range(p)
         ]
-        if p
-        else []
     )
     values = np.zeros((*r2.shape[:-1], p))
     for j in range(p):
         without = masks[(masks >> j) & 1 == 0]
         gain = r2[..., without | (1 << j)] - r2[..., without]
-        values[..., j] = gain @ weight[without]
+        values[..., j] = gain @ by_size[sizes[without]]
     return values
 
 
@@ -245,11 +214,11 @@ def bootstrap_importance(
     seed: int = 0,
     level: float = 0.95,
 ) -> ImportanceInterval:
-    """Importance with percentile bootstrap intervals (rows resampled with replacement).
+    """Importance with percentile bootstrap intervals.
 
-    Each resample's correlation matrix is computed from its rows; the importances of
-    all resamples are then computed at once on the stack of matrices. A resample in
-    which a driver does not vary (possible for a rare 0/1 driver) is left out.
+    Rows are resampled with replacement (by blocks of shuffled rows past 5,000 rows,
+    see :mod:`cxloop.domain.driver_moments`); the importances of all resamples are
+    computed at once on the stack of their correlation matrices.
     """
     method = parse_method(method) if isinstance(method, str) else method
     if resamples < 10 or not 0.5 <= level < 1.0:
@@ -258,8 +227,8 @@ def bootstrap_importance(
     rxx, rxy = correlations(X, y)
     raw = importance_from_corr(method, rxx, rxy)
     estimate = _weights(raw, float(raw.sum()), int(np.shape(X)[0]))
-    stack_xx, stack_xy = _resampled_correlations(
-        np.column_stack([X, y]), resamples, np.random.default_rng(seed)
+    stack_xx, stack_xy = bootstrap_correlations(
+        X, y, resamples, np.random.default_rng(seed)
     )
     draws = importance_from_corr(method, stack_xx, stack_xy)
     totals = draws.sum(axis=1, keepdims=True)
@@ -272,26 +241,6 @@ def bootstrap_importance(
     return ImportanceInterval(
         estimate, low, high, low_pct, high_pct, resamples=len(draws), level=level
     )
-
-
-def _resampled_correlations(
-    joined: Floats, resamples: int, rng: np.random.Generator
-) -> tuple[Floats, Floats]:
-    n, width = joined.shape
-    matrices = []
-    for _ in range(resamples):
-        rows = joined[rng.integers(0, n, n)]
-        centred = rows - rows.mean(axis=0)
-        cov = centred.T @ centred
-        scale = np.sqrt(np.diag(cov))
-        if np.all(scale > 0.0):
-            matrices.append(cov / np.outer(scale, scale))
-    if len(matrices) < resamples // 2:
-        msg = "most bootstrap resamples had a driver that did not vary: too few rows"
-        raise InvalidInput(msg)
-    stack = np.stack(matrices)
-    p = width - 1
-    return stack[:, :p, :p], stack[:, :p, p]
 
 
 def driver_matrix(importance: Floats, performance: Floats) -> list[Quadrant]:

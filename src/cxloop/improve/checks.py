@@ -253,79 +253,102 @@ def _as_dicts(fields: dict[str, Any]) -> dict[str, Any]:
 #: The unit of a change of each metric, in English and Traditional Chinese.
 _UNITS = {"nps": ("points", "分"), "csat": ("percentage points", "個百分點"),
           "ces": ("points", "分")}  # fmt: skip
-_TO = (" to ", " 至 ")
 _VERDICTS = {"improved": ("improved", "改善"), "worse": ("worse", "變差"),
              "no_detectable_change": ("no detectable change", "無可偵測的變化")}  # fmt: skip
 
 
 def summaries(view: InitiativeView, fields: dict[str, Any]) -> dict[str, str]:
     """The result in plain words, in English (``en``) and Chinese (``zh-TW``)."""
-    digits = 2 if view.metric == "ces" else 1
-
-    def num(value: float | None, sign: str = "") -> str:
-        return "—" if value is None else f"{value:{sign}.{digits}f}".replace("-", "−")
-
-    before, after, change = fields["before"], fields["after"], fields["change"]
-    name, (unit_en, unit_zh) = view.metric.upper(), _UNITS[view.metric]
-    scope = ", ".join(f"{k}={v}" for k, v in view.scope.items())
-    spans = [f"{w.first} to {w.last}" for w in (before, after)]
-    zh_spans = [f"{w.first} 至 {w.last}" for w in (before, after)]
-    ci, zh_ci = (f"{num(change.ci_low)}{to}{num(change.ci_high)}" for to in _TO)
-    en = [
-        f"{name} {'in ' + scope if scope else 'overall'} went from "
-        f"{num(before.value)} (n = {before.n}, {spans[0]}) to {num(after.value)} "
-        f"(n = {after.n}, {spans[1]}): {num(change.estimate, '+')} {unit_en}, "
-        f"95 % CI {ci}, {_p(change.p_value)}."
-    ]
-    zh = [
-        f"{'範圍 ' + scope + ' 內' if scope else '全體回覆'}的 {name} 從 "
-        f"{num(before.value)}（n = {before.n}，{zh_spans[0]}）變為 {num(after.value)}"
-        f"（n = {after.n}，{zh_spans[1]}）：變化 {num(change.estimate, '+')} {unit_zh}，"
-        f"95% 信賴區間 {zh_ci}，{_p(change.p_value)}。"
-    ]
-    did = fields["did"]
-    if did is not None:
-        moved = fields["comparison_after"].value - fields["comparison_before"].value
-        other = ", ".join(f"{k}={v}" for k, v in (view.comparison or {}).items())
-        did_ci, zh_did_ci = (f"{num(did.ci_low)}{to}{num(did.ci_high)}" for to in _TO)
-        en.append(
-            f"The comparison group ({other}) moved {num(moved, '+')}, so the "
-            f"difference-in-differences is {num(did.estimate, '+')} {unit_en} "
-            f"(95 % CI {did_ci}, {_p(did.p_value)})."
-        )
-        zh.append(
-            f"對照組（{other}）變化 {num(moved, '+')}，差異中之差異（DiD）為 "
-            f"{num(did.estimate, '+')} {unit_zh}（95% 信賴區間 {zh_did_ci}，"
-            f"{_p(did.p_value)}）。"
-        )
+    words = _Words(view)
+    pairs = [words.change(fields["before"], fields["after"], fields["change"])]
+    if fields["did"] is not None:
+        pairs.append(words.did(fields))
     verdict_en, verdict_zh = _VERDICTS[fields["outcome"]]
-    en.append(f"Verdict: {verdict_en}.")
-    zh.append(f"結論：{verdict_zh}。")
-    needed = fields["responses_needed"]
-    if needed is not None:
-        effect = num(abs(fields["target_effect"]))
-        en.append(
-            f"About {needed} more responses would be needed to detect a change of "
-            f"{effect} {unit_en}."
+    pairs.append((f"Verdict: {verdict_en}.", f"結論：{verdict_zh}。"))
+    if fields["responses_needed"] is not None:
+        pairs.append(words.needed(fields["responses_needed"], fields["target_effect"]))
+    if fields["target_value"] is not None and fields["target_reached"] is not None:
+        pairs.append(words.target(fields))
+    return {
+        "en": " ".join(en for en, _ in pairs),
+        "zh-TW": "".join(zh for _, zh in pairs),
+    }
+
+
+class _Words:
+    """Sentences about one initiative's metric, each in English and Chinese."""
+
+    def __init__(self, view: InitiativeView) -> None:
+        self.view = view
+        self.digits = 2 if view.metric == "ces" else 1
+        self.name = view.metric.upper()
+        self.unit_en, self.unit_zh = _UNITS[view.metric]
+
+    def num(self, value: float | None, sign: str = "") -> str:
+        if value is None:
+            return "—"
+        return f"{value:{sign}.{self.digits}f}".replace("-", "−")
+
+    def interval(self, effect: Effect) -> tuple[str, str]:
+        low, high = self.num(effect.ci_low), self.num(effect.ci_high)
+        return f"95 % CI {low} to {high}", f"95% 信賴區間 {low} 至 {high}"
+
+    def change(self, before: Window, after: Window, change: Effect) -> tuple[str, str]:
+        scope = _filters(self.view.scope)
+        ci_en, ci_zh = self.interval(change)
+        diff, p = self.num(change.estimate, "+"), _p(change.p_value)
+        b, a = self.num(before.value), self.num(after.value)
+        en = (
+            f"{self.name} {'in ' + scope if scope else 'overall'} went from {b} "
+            f"(n = {before.n}, {before.first} to {before.last}) to {a} (n = {after.n}, "
+            f"{after.first} to {after.last}): {diff} {self.unit_en}, {ci_en}, {p}."
         )
-        zh.append(f"約需再 {needed} 份回覆，才能偵測到 {effect} {unit_zh}的變化。")
-    _target_words(en, zh, fields, num)
-    return {"en": " ".join(en), "zh-TW": "".join(zh)}
+        zh = (
+            f"{'範圍 ' + scope + ' 內' if scope else '全體回覆'}的 {self.name} 從 {b}"
+            f"（n = {before.n}，{before.first} 至 {before.last}）變為 {a}（n = "
+            f"{after.n}，{after.first} 至 {after.last}）：變化 {diff} {self.unit_zh}，"
+            f"{ci_zh}，{p}。"
+        )
+        return en, zh
+
+    def did(self, fields: dict[str, Any]) -> tuple[str, str]:
+        did: Effect = fields["did"]
+        moved = self.num(
+            fields["comparison_after"].value - fields["comparison_before"].value, "+"
+        )
+        other = _filters(self.view.comparison or {})
+        ci_en, ci_zh = self.interval(did)
+        estimate, p = self.num(did.estimate, "+"), _p(did.p_value)
+        en = (
+            f"The comparison group ({other}) moved {moved}, so the "
+            f"difference-in-differences is {estimate} {self.unit_en} ({ci_en}, {p})."
+        )
+        zh = (
+            f"對照組（{other}）變化 {moved}，差異中之差異（DiD）為 {estimate} "
+            f"{self.unit_zh}（{ci_zh}，{p}）。"
+        )
+        return en, zh
+
+    def needed(self, responses: int, target_effect: float) -> tuple[str, str]:
+        effect = self.num(abs(target_effect))
+        return (
+            f"About {responses} more responses would be needed to detect a change "
+            f"of {effect} {self.unit_en}.",
+            f"約需再 {responses} 份回覆，才能偵測到 {effect} {self.unit_zh}的變化。",
+        )
+
+    def target(self, fields: dict[str, Any]) -> tuple[str, str]:
+        target, now = self.num(fields["target_value"]), self.num(fields["after"].value)
+        if fields["target_reached"]:
+            return f"The target of {target} was reached.", f"已達成目標 {target}。"
+        return (
+            f"The target of {target} was not reached (now {now}).",
+            f"尚未達成目標 {target}（目前 {now}）。",
+        )
 
 
-def _target_words(
-    en: list[str], zh: list[str], fields: dict[str, Any], num: Any
-) -> None:
-    target, reached = fields["target_value"], fields["target_reached"]
-    if target is None or reached is None:
-        return
-    if reached:
-        en.append(f"The target of {num(target)} was reached.")
-        zh.append(f"已達成目標 {num(target)}。")
-    else:
-        now = num(fields["after"].value)
-        en.append(f"The target of {num(target)} was not reached (now {now}).")
-        zh.append(f"尚未達成目標 {num(target)}（目前 {now}）。")
+def _filters(filters: dict[str, str]) -> str:
+    return ", ".join(f"{field}={value}" for field, value in filters.items())
 
 
 def _p(p_value: float) -> str:

@@ -159,7 +159,8 @@ def _view(
     fields = {name: getattr(row, name) for name in _FIELDS}
     fields["outcome"] = _READ.get(row.outcome or "", row.outcome)
     fields["scope"] = dict(row.scope or {})
-    fields["stage_dates"] = dict(row.stage_dates or {})
+    dates = row.stage_dates or {}  # JSONB does not keep the order: restore it
+    fields["stage_dates"] = {stage: dates[stage] for stage in STAGES if stage in dates}
     return InitiativeView(**fields, actions=actions, checks=checks)
 
 

@@ -187,9 +187,19 @@ INTERACTION_FROM_STAGE = (
     "SELECT id, customer_id, occurred_at, channel, touchpoint, journey_stage, "
     "'{kind}', ?, external_id, text, attributes, {now} FROM {stage}"
 )
+#: Every score of the batch as an answer, in (interaction, question) order: the
+#: staged rows drive the outer loop (SQLite keeps the CROSS JOIN order), so the
+#: unique (interaction_id, question_id) index is appended to, never split in the middle.
 ANSWERS_FROM_STAGE = (
     "INSERT INTO answer (interaction_id, question_id, metric, value) "
-    "SELECT id, ?, '{metric}', {metric} FROM {stage} WHERE {metric} IS NOT NULL"
+    "SELECT id, question, metric, value FROM ("
+    "SELECT s.id, q.question, q.metric, "
+    "CASE q.position WHEN 1 THEN s.nps WHEN 2 THEN s.csat ELSE s.ces END AS value "
+    "FROM {stage} AS s CROSS JOIN ("
+    "SELECT CAST(? AS INTEGER) AS question, 'nps' AS metric, 1 AS position "
+    "UNION ALL SELECT CAST(? AS INTEGER), 'csat', 2 "
+    "UNION ALL SELECT CAST(? AS INTEGER), 'ces', 3) AS q"
+    ") AS scored WHERE value IS NOT NULL"
 )
 
 
@@ -224,9 +234,8 @@ def _write_feedback(writer: BulkWriter, batch: Batch) -> None:
     )
     trusted = batch.trusted is not None and writer.data_version() == batch.trusted
     _check_references(writer, None if trusted else stage, batch.context)
-    for metric, question in batch.context.items():
-        answers = ANSWERS_FROM_STAGE.format(metric=metric, stage=stage)
-        writer.execute(answers, (question,))
+    questions = tuple(batch.context[metric] for metric in ("nps", "csat", "ces"))
+    writer.execute(ANSWERS_FROM_STAGE.format(stage=stage), questions)
 
 
 MISSING_CUSTOMER = (

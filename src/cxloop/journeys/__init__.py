@@ -1,0 +1,1 @@
+"""Customer journeys: definitions, placement of interactions, maps and paths."""
