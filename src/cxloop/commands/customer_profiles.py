@@ -174,7 +174,9 @@ def outreach(
         settings=settings, min_risk=min_risk, tiers=wanted, limit=limit
     )
     if export is not None:
-        frame.drop(columns=["reason_items"]).to_csv(export, index=False, encoding="utf-8")
+        frame.drop(columns=["reason_items"]).to_csv(
+            export, index=False, encoding="utf-8"
+        )
         console.print(f"wrote {len(frame):,} customers to {export}")
     table = Table(title=f"outreach: churn risk ≥ {min_risk:.0%}, tiers {tiers}")
     for name in ("customer", "name", "tier", "CLV", "risk", "reasons"):
