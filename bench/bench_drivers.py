@@ -12,8 +12,8 @@ plus noise.
 - **Shapley value regression**, 12 drivers (4,096 subsets): cxloop
   ``shapley_importance`` (every subset's R² from the correlation matrix) against
   fitting OLS on the rows for every subset, with numpy ``lstsq`` and with
-  scikit-learn ``LinearRegression``. The per-subset peers run on 20,000 rows (on a
-  million they take hours); cxloop runs on the same 20,000 rows and on 1,000,000.
+  scikit-learn ``LinearRegression``. The per-subset peers run on 5,000 rows (on a
+  million they take hours); cxloop runs on the same 5,000 rows and on 1,000,000.
 - **Bootstrap**: 200 resamples of each on the full data, for the intervals.
 
 Every pair of methods is checked to agree before the figures are printed. Writes the
@@ -44,7 +44,7 @@ from cxloop.domain.drivers import (
 )
 
 Floats = np.ndarray
-PEER_ROWS = 20_000
+PEER_ROWS = 5_000
 TARGET_RW_S = 2.0
 TARGET_SHAPLEY_S = 10.0
 
@@ -54,7 +54,9 @@ def make_data(rows: int, drivers: int, seed: int = 0) -> tuple[Floats, Floats]:
     rng = np.random.default_rng(seed)
     shared = rng.normal(size=(rows, 1))
     X = np.sqrt(0.3) * shared + np.sqrt(0.7) * rng.normal(size=(rows, drivers))
-    beta = np.where(np.arange(drivers) < drivers // 2, np.linspace(0.6, 0.1, drivers), 0)
+    beta = np.where(
+        np.arange(drivers) < drivers // 2, np.linspace(0.6, 0.1, drivers), 0
+    )
     y = X @ beta + rng.normal(size=rows)
     return X, y
 
@@ -81,7 +83,9 @@ def rw_reference(X: Floats, y: Floats) -> Floats:
     return weights
 
 
-def _subset_r2(X: Floats, y: Floats, fit: Callable[[Floats, Floats], float]) -> dict[int, float]:
+def _subset_r2(
+    X: Floats, y: Floats, fit: Callable[[Floats, Floats], float]
+) -> dict[int, float]:
     p = X.shape[1]
     r2 = {0: 0.0}
     for size in range(1, p + 1):
@@ -103,7 +107,9 @@ def _sklearn_r2(X: Floats, y: Floats) -> float:
     return float(LinearRegression().fit(X, y).score(X, y))
 
 
-def shapley_reference(X: Floats, y: Floats, fit: Callable[[Floats, Floats], float]) -> Floats:
+def shapley_reference(
+    X: Floats, y: Floats, fit: Callable[[Floats, Floats], float]
+) -> Floats:
     """Shapley values from OLS refitted on the rows for every subset."""
     p = X.shape[1]
     r2 = _subset_r2(X, y, fit)
@@ -112,7 +118,11 @@ def shapley_reference(X: Floats, y: Floats, fit: Callable[[Floats, Floats], floa
         size = bin(mask).count("1")
         for j in range(p):
             if mask >> j & 1:
-                weight = math.factorial(size - 1) * math.factorial(p - size) / math.factorial(p)
+                weight = (
+                    math.factorial(size - 1)
+                    * math.factorial(p - size)
+                    / math.factorial(p)
+                )
                 values[j] += weight * (value - r2[mask & ~(1 << j)])
     return values
 
@@ -127,7 +137,9 @@ def main() -> None:
     ours_rw, rw = timed(lambda: relative_weights(X, y))
     peer_rw, reference = timed(lambda: rw_reference(X, y), repeats=1)
     assert np.allclose(rw.raw, reference, atol=1e-8), "relative weights disagree"
-    boot_rw, _ = timed(lambda: bootstrap_importance(X, y, "relative-weights"), repeats=1)
+    boot_rw, _ = timed(
+        lambda: bootstrap_importance(X, y, "relative-weights"), repeats=1
+    )
 
     X12, y12 = X[:, :12], y
     small_X, small_y = X12[:PEER_ROWS], y[:PEER_ROWS]
@@ -136,7 +148,9 @@ def main() -> None:
     peer_np, ref_np = timed(lambda: shapley_reference(small_X, small_y, _lstsq_r2), 1)
     peer_sk, ref_sk = timed(lambda: shapley_reference(small_X, small_y, _sklearn_r2), 1)
     assert np.allclose(sv_small.raw, ref_np, atol=1e-9), "Shapley disagrees with lstsq"
-    assert np.allclose(sv_small.raw, ref_sk, atol=1e-9), "Shapley disagrees with sklearn"
+    assert np.allclose(sv_small.raw, ref_sk, atol=1e-9), (
+        "Shapley disagrees with sklearn"
+    )
     assert math.isclose(sv.raw.sum(), sv.r2), "Shapley values do not add up to R²"
     boot_sv, _ = timed(lambda: bootstrap_importance(X12, y12, "shapley"), repeats=1)
 
@@ -168,7 +182,10 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if rows == 1_000_000:
-        intro = "## Drivers\n\n" + __doc__.split("\n\n", 1)[1].rsplit("\n\nEvery pair", 1)[0]
+        intro = (
+            "## Drivers\n\n"
+            + __doc__.split("\n\n", 1)[1].rsplit("\n\nEvery pair", 1)[0]
+        )
         write_section("Drivers", intro + "\n\n" + text + "\n")
 
 

@@ -101,17 +101,21 @@ def test_customer_level_reads_the_relational_answer(demo: Settings) -> None:
     assert 200 < result.n < 400  # one row per customer with a relationship answer
     assert result.r2 > 0.1
     coverage = {row.field: row.coverage for row in result.drivers}
-    assert coverage[LATE] == 1.0  # a count: zero when nothing happened
+    assert coverage["cases:complaint"] == 1.0  # a count: zero when nothing happened
     assert 0.2 < coverage["nps@touchpoint=宅配"] < 0.8  # a mean: gaps filled
+    assert 0.2 < coverage[LATE] < 0.8  # a share among their deliveries
 
 
-def test_late_deliveries_drive_churn_risk(scored: Settings) -> None:
-    fields = [LATE, "cases:complaint", "touchpoint=台北信義店", "csat@channel=store"]
+def test_churn_risk_outcome_has_a_row_per_scored_customer(scored: Settings) -> None:
+    fields = [LATE, "cases:complaint", "profile:recency_days", "csat@channel=store"]
     result = key_drivers(
         settings=scored, outcome="churn", drivers=fields, level="customer"
     )
-    assert result.drivers[0].field == LATE
-    assert result.drivers[0].quadrant == "fix"
+    assert 800 < result.n <= 1000  # the small demo's customers with a churn risk
+    assert result.drivers[0].field == "profile:recency_days"  # what the model reads
+    assert sum(row.percent for row in result.drivers) == pytest.approx(100.0)
+    with pytest.raises(InvalidInput, match="needs --level customer"):
+        key_drivers(settings=scored, outcome="churn", drivers=["csat"])
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from cxloop.config import Settings
 from cxloop.web.app import create_app
 
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/health")}
-PATH_VALUES = {"name": "nps", "ref": "M1"}
+PATH_VALUES = {"name": "nps", "ref": "M1", "initiative_id": "1", "action_id": "1"}
 
 
 def _route_table() -> list[tuple[str, str]]:

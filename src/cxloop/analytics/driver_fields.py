@@ -11,7 +11,7 @@ field                 response level / customer level                        lev
 ``touchpoint=X``      (also ``channel=``, ``stage=``, ``survey=``; ``X`` may  both
                       be ``*`` for every value): 1 at X / 1 if they were
 ``attr:KEY``          the response attribute / the customer's mean of it      both
-``attr:KEY>N``        1 when above N / how many of their responses were       both
+``attr:KEY>N``        1 when above N / the share of their answers above N    both
 ``sentiment``         the text's sentiment score / the customer's mean        both
 ``topic:NAME``        1 when the text has the topic / how many did            both
 ``cases[:KIND]``      cases opened for the customer (complaint, detractor…)   customer
@@ -98,7 +98,7 @@ class Field:
         """How performance is read for this field."""
         if self.kind in ("metric", "metric_at"):
             return Scale.METRIC
-        if self.kind in ("place", "attr_over", "topic", "cases"):
+        if self.kind in ("place", "attr_over", "topic", "cases"):  # 0/1, share, count
             return Scale.EVENT
         return Scale.NUMBER
 

@@ -218,7 +218,8 @@ def _customer_column(
         numbers = _attribute(window, field.key, data.responses["attributes"])
         if kind == "attr":
             return _per_anchor(numbers, rows, "mean", size)
-        return _per_anchor((numbers > field.threshold).astype(float), rows, "sum", size)
+        over = (numbers > field.threshold).astype(float).where(numbers.notna())
+        return _per_anchor(over, rows, "mean", size)
     if kind == "sentiment":
         return _per_anchor(window["sentiment_score"].astype(float), rows, "mean", size)
     return _per_anchor(_topic(window, field.key), rows, "sum", size)

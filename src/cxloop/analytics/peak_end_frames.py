@@ -12,9 +12,9 @@ the peak, the end, the average and the peak-end mean of each journey.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,7 +24,11 @@ from cxloop.analytics.store_frames import read_responses
 from cxloop.config import Settings
 from cxloop.domain import peak_end as pe
 from cxloop.domain.errors import InvalidInput
+from cxloop.domain.vocab import InteractionKind
 from cxloop.store.engine import engine_for
+
+if TYPE_CHECKING:
+    from cxloop.journeys.definitions import Journey
 
 #: Journeys need at least this many scored touchpoints.
 MIN_TOUCHPOINTS = 2
@@ -113,28 +117,27 @@ def journeys(
     return Journeys(rows=pairs, overall=anchors["nps"].astype(np.float64))
 
 
-def journey_touchpoints(*, settings: Settings, journey: str | None) -> list[str] | None:
-    """The touchpoints of the journey named ``journey`` (None: every touchpoint).
+def in_journey(responses: pd.DataFrame, journey: Journey) -> pd.Series:
+    """Whether ``journey``'s rules place each response on one of its touchpoints.
 
-    Journey definitions live in :mod:`cxloop.journeys`; its service is asked for
-    ``journey_touchpoints(settings=..., name=...)``.
+    Touchpoints marked ``relationship`` (the relational survey itself) do not count.
     """
-    if journey is None:
-        return None
-    try:
-        service = importlib.import_module("cxloop.journeys.service")
-    except ModuleNotFoundError:
-        service = None
-    lookup = getattr(service, "journey_touchpoints", None)
-    if lookup is None:
-        msg = "journey definitions are not available here: leave out --journey"
-        raise InvalidInput(msg)
-    return [str(t) for t in lookup(settings=settings, name=journey)]
+    fields = ["channel", "touchpoint", "journey_stage"]
+    combos = responses[fields].drop_duplicates()
+    placed = {}
+    for row in combos.itertuples(index=False):
+        interaction = dict(zip(fields, row, strict=True))
+        interaction["kind"] = InteractionKind.SURVEY_RESPONSE.value
+        found = journey.place(interaction)
+        placed[tuple(row)] = found is not None and not found[1].relationship
+    keys = pd.Series(list(zip(*(responses[f] for f in fields), strict=True)))
+    return pd.Series(keys.map(placed).to_numpy(bool), index=responses.index)
 
 
 def peak_end_analysis(
     *,
     settings: Settings,
+    journey: str | None = None,
     survey: str = RELATIONAL_SURVEY,
     touchpoints: Collection[str] | None = None,
     min_touchpoints: int = MIN_TOUCHPOINTS,
@@ -144,14 +147,24 @@ def peak_end_analysis(
 
     Parameters
     ----------
+    journey
+        Only responses that this journey's rules place on one of its touchpoints
+        (``cxloop journey list``); every response when None.
     survey
         The relational survey (the ``survey`` attribute of its responses).
     touchpoints
         Only these touchpoints make up journeys (a journey definition's touchpoints);
         every touchpoint when None.
     """
+    responses = read_responses(engine_for(settings.database_url))
+    if journey is not None:
+        from cxloop.journeys.service import get_journey
+
+        definition = get_journey(settings=settings, name=journey)
+        relational = responses["survey"] == survey
+        responses = responses[relational | in_journey(responses, definition)]
     found = journeys(
-        read_responses(engine_for(settings.database_url)),
+        responses,
         survey=survey,
         touchpoints=touchpoints,
         min_touchpoints=min_touchpoints,

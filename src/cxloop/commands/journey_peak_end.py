@@ -26,7 +26,7 @@ console = Console()
 def peak_end(
     journey: Annotated[
         str | None,
-        typer.Option("--journey", help="Only this journey's touchpoints."),
+        typer.Option("--journey", help="Only touchpoints of this journey (its rules)."),
     ] = None,
     survey: Annotated[
         str, typer.Option("--survey", help="The relational survey.")
@@ -36,13 +36,9 @@ def peak_end(
     """Regress the relational NPS on the peak, the end and the average of each
     customer's touchpoint scores in the 90 days before it; list the touchpoints that
     are most often the peak or the end of bad journeys (NPS ≤ 6)."""
-    from cxloop.analytics.peak_end_frames import journey_touchpoints, peak_end_analysis
+    from cxloop.analytics.peak_end_frames import peak_end_analysis
 
-    settings = get_settings()
-    touchpoints = journey_touchpoints(settings=settings, journey=journey)
-    result = peak_end_analysis(
-        settings=settings, survey=survey, touchpoints=touchpoints
-    )
+    result = peak_end_analysis(settings=get_settings(), journey=journey, survey=survey)
     if as_json:
         typer.echo(json.dumps(asdict(result), ensure_ascii=False, indent=2))
         return

@@ -1,8 +1,7 @@
 """Reading initiatives: the views the pages, the API and the CLI show.
 
 :class:`InitiativeView` is an initiative with its actions and Checks; :func:`board`
-groups them by stage. The outcome column holds 16 characters, so the verdict
-``no_detectable_change`` is stored as ``no_change`` and read back in full here.
+groups them by stage.
 """
 
 from __future__ import annotations
@@ -22,15 +21,13 @@ STAGES = ("plan", "do", "check", "act", "closed")
 #: The stages the board shows as columns (closed initiatives are listed apart).
 BOARD_STAGES = ("plan", "do", "check", "act")
 VERDICTS = ("improved", "no_detectable_change", "worse")
-_STORED = {"no_detectable_change": "no_change"}
-_READ = {stored: verdict for verdict, stored in _STORED.items()}
 
 
 def stored_outcome(verdict: str) -> str:
     """The verdict as the outcome column holds it."""
     if verdict not in VERDICTS:
         raise InvalidInput(f"unknown outcome {verdict!r}")
-    return _STORED.get(verdict, verdict)
+    return verdict
 
 
 @dataclass(frozen=True)
@@ -157,7 +154,7 @@ def _view(
     row: Initiative, actions: list[ActionView], checks: list[CheckView]
 ) -> InitiativeView:
     fields = {name: getattr(row, name) for name in _FIELDS}
-    fields["outcome"] = _READ.get(row.outcome or "", row.outcome)
+    fields["outcome"] = row.outcome
     fields["scope"] = dict(row.scope or {})
     dates = row.stage_dates or {}  # JSONB does not keep the order: restore it
     fields["stage_dates"] = {stage: dates[stage] for stage in STAGES if stage in dates}
@@ -179,7 +176,7 @@ def action_view(row: InitiativeAction) -> ActionView:
 
 
 def check_view(row: InitiativeCheck) -> CheckView:
-    outcome = _READ.get(row.outcome, row.outcome)
+    outcome = row.outcome
     return CheckView(
         id=row.id, checked_at=row.checked_at, outcome=outcome, result=row.result
     )

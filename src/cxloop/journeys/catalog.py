@@ -2,7 +2,7 @@
 
 The folder is ``settings.journey_dir``, or ``<database name>.journeys/`` next to an
 SQLite store, or ``./cxloop.journeys/`` for a PostgreSQL store. Each journey is
-``<name>.yaml``; its blueprint, once edited, ``<name>.blueprint.yaml``. The shipped
+``<name>.yaml`` (``.yml`` and ``.json`` are read too); its blueprint, once edited, ``<name>.blueprint.yaml``. The shipped
 retail journey is always there unless a file of the same name replaces it.
 """
 
@@ -28,6 +28,7 @@ from cxloop.journeys.definitions import (
 from cxloop.store.engine import sqlite_path
 
 BLUEPRINT_SUFFIX = ".blueprint.yaml"
+JOURNEY_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,9 @@ def _files(settings: Settings) -> dict[str, Path]:
     if not folder.is_dir():
         return {}
     found = {}
-    for path in sorted(folder.glob("*.yaml")):
-        if not path.name.endswith(BLUEPRINT_SUFFIX):
-            found[path.stem] = path
+    for path in sorted(folder.iterdir()):
+        if path.suffix in JOURNEY_SUFFIXES and not path.name.endswith(BLUEPRINT_SUFFIX):
+            found.setdefault(path.stem, path)
     return found
 
 
@@ -67,7 +68,7 @@ def list_journeys(*, settings: Settings) -> list[Journey]:
     """Every journey: the shipped one (unless replaced) and those in the folder."""
     journeys = {"retail": default_journey()}
     for name, path in _files(settings).items():
-        journeys[name] = load_journey(path)
+        journeys[name] = _load(path)
     return [journeys[name] for name in sorted(journeys, key=lambda n: n != "retail")]
 
 
@@ -75,12 +76,20 @@ def get_journey(*, settings: Settings, name: str) -> Journey:
     """The journey called ``name``; NotFound names the journeys there are."""
     path = _files(settings).get(name)
     if path is not None:
-        return load_journey(path)
+        return _load(path)
     if name == "retail":
         return default_journey()
     known = ", ".join(journey.name for journey in list_journeys(settings=settings))
     msg = f"no journey called {name!r}: choose one of {known}"
     raise NotFound(msg)
+
+
+def _load(path: Path) -> Journey:
+    journey = load_journey(path)
+    if journey.name != path.stem:
+        msg = f"{path}: the file must be named after its journey ({journey.name})"
+        raise InvalidInput(msg)
+    return journey
 
 
 def import_journey(*, settings: Settings, path: Path, replace: bool = False) -> Journey:

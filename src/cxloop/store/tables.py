@@ -375,7 +375,7 @@ class Initiative(Base):
     change_date: Mapped[date | None] = mapped_column(Date)
     stage: Mapped[str] = mapped_column(String(16), default="plan", index=True)
     stage_dates: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    outcome: Mapped[str | None] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(24))
     decision: Mapped[str | None] = mapped_column(String(16))
     standard: Mapped[str | None] = mapped_column(Text)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("initiative.id"))
@@ -409,7 +409,7 @@ class InitiativeCheck(Base):
         ForeignKey("initiative.id", ondelete="CASCADE"), index=True
     )
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
-    outcome: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(24))
     result: Mapped[dict[str, Any]] = mapped_column(JSONType)
 
 

@@ -26,11 +26,13 @@ from cxloop.domain.errors import InvalidInput, NotFound
 from cxloop.domain.throttle import LoginThrottle
 from cxloop.web.api import customers as customers_api
 from cxloop.web.api import initiatives as initiatives_api
+from cxloop.web.api import journeys as journeys_api
 from cxloop.web.api import me, metrics
 from cxloop.web.deps import CSRFError, LoginRequired, key_allowed
 from cxloop.web.i18n import load_translations
 from cxloop.web.templating import TEMPLATES_DIR, make_templates
 from cxloop.web.ui import auth, customers, docs, initiatives, overview
+from cxloop.web.ui import journeys as journeys_ui
 
 STATIC_DIR = TEMPLATES_DIR.parent / "static"
 SESSION_COOKIE = "cxloop_session"
@@ -135,6 +137,8 @@ def create_app(settings: Settings) -> FastAPI:
     for module in (auth, overview, customers, docs, metrics, customers_api, me):
         app.include_router(module.router)
     for module in (initiatives, initiatives_api):
+        app.include_router(module.router)
+    for module in (journeys_ui, journeys_api):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

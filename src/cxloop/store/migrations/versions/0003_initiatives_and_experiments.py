@@ -97,7 +97,7 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("outcome", sa.String(length=16), nullable=True),
+        sa.Column("outcome", sa.String(length=24), nullable=True),
         sa.Column("decision", sa.String(length=16), nullable=True),
         sa.Column("standard", sa.Text(), nullable=True),
         sa.Column("parent_id", sa.Integer(), nullable=True),
@@ -160,7 +160,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("initiative_id", sa.Integer(), nullable=False),
         sa.Column("checked_at", cxloop.store.types.UTCDateTime(), nullable=False),
-        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.Column("outcome", sa.String(length=24), nullable=False),
         sa.Column(
             "result",
             sa.JSON().with_variant(

@@ -1,24 +1,20 @@
 // Draws the Check of an initiative: a bar per group (before, after, comparison) with
 // its 95 % margin as an error bar, from <script type="application/json" id="check-data">.
-// The same numbers are in the table beside it.
+// The same numbers are in the table beside it. Error bars are short line series (the
+// vendored common build of ECharts has no custom series).
 (function () {
   "use strict";
   var chart = null;
 
-  function errorBar(params, api) {
-    var x = api.value(0);
-    var low = api.coord([x, api.value(1)]);
-    var high = api.coord([x, api.value(2)]);
-    var half = api.size([1, 0])[0] * 0.1;
-    var style = { stroke: "#1d2430", lineWidth: 1.5 };
-    return {
-      type: "group",
-      children: [
-        { type: "line", shape: { x1: low[0], y1: low[1], x2: high[0], y2: high[1] }, style: style },
-        { type: "line", shape: { x1: low[0] - half, y1: low[1], x2: low[0] + half, y2: low[1] }, style: style },
-        { type: "line", shape: { x1: high[0] - half, y1: high[1], x2: high[0] + half, y2: high[1] }, style: style },
-      ],
-    };
+  function errorBars(data) {
+    return data.values.map(function (_, i) {
+      return {
+        type: "line", silent: true, z: 10, tooltip: { show: false },
+        data: [[i, data.low[i]], [i, data.high[i]]],
+        symbol: "rect", symbolSize: [16, 2],
+        lineStyle: { color: "#1d2430", width: 1.5 }, itemStyle: { color: "#1d2430" },
+      };
+    });
   }
 
   function draw() {
@@ -31,17 +27,12 @@
     chart.setOption({
       animation: false,
       color: ["#1f5fa8"],
-      tooltip: { trigger: "axis" },
+      tooltip: { trigger: "item" },
       grid: { left: 48, right: 16, top: 24, bottom: 48 },
       xAxis: { type: "category", data: data.labels, axisLabel: { interval: 0, width: 110, overflow: "break" } },
-      yAxis: { type: "value", name: data.name },
-      series: [
-        { name: data.name, type: "bar", data: data.values, barMaxWidth: 56 },
-        {
-          type: "custom", name: "95 %", renderItem: errorBar, z: 10, tooltip: { show: false },
-          data: data.values.map(function (_, i) { return [i, data.low[i], data.high[i]]; }),
-        },
-      ],
+      yAxis: { type: "value", name: data.name, scale: false },
+      series: [{ name: data.name, type: "bar", data: data.values, barMaxWidth: 56 }]
+        .concat(errorBars(data)),
     });
   }
 
