@@ -28,14 +28,20 @@ class Event:
 
 
 def seed(
-    settings: Settings, events: list[Event], segments: dict[int, str] | None = None
+    settings: Settings,
+    events: list[Event],
+    segments: dict[int, str] | None = None,
+    *,
+    start: int = 1,
 ) -> None:
-    """Write customers 1..max (with ``segments``), then every event in order."""
+    """Write the customers not there yet (with ``segments``), then every event in
+    order; ``start`` numbers the events' external ids (a second call passes another)."""
     engine = make_engine(settings.database_url)
-    ids = itertools.count(1)
+    ids = itertools.count(start)
     try:
         with UnitOfWork(engine).session() as session:
             wanted = {e.customer for e in events if e.customer is not None}
+            wanted -= {c.id for c in session.query(tables.Customer)}
             for number in sorted(wanted):
                 segment = (segments or {}).get(number)
                 session.add(
@@ -63,6 +69,13 @@ def seed(
 
 
 def _questions(session: Any) -> dict[str, int]:
+    known = (
+        session.query(tables.Question)
+        .filter(tables.Question.key.in_(["nps", "csat", "ces"]))
+        .all()
+    )
+    if known:
+        return {q.metric: q.id for q in known}
     survey = tables.Survey(key="journey-test", name="journey test")
     session.add(survey)
     session.flush()

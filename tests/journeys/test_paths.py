@@ -155,3 +155,22 @@ def test_path_options_refuse_bad_values() -> None:
         PathOptions(level="channel")
     with pytest.raises(InvalidInput, match="positive"):
         PathOptions(session_gap_hours=0)
+
+
+def test_stream_cache_follows_appended_and_backfilled_interactions(
+    sqlite_settings: Settings, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    settings = _settings(sqlite_settings, tmp_path)
+    seed(settings, HAND[:4])
+    first = journey_paths(settings=settings, name="abc", options=PathOptions(k=2))
+    assert {s.nodes: s.count for s in first.sequences} == {
+        ("s1/a", "s1/b"): 1, ("s1/b", "s2/c/店1"): 1,
+    }  # fmt: skip
+    # Later interactions continue the sequence; an older one (a back-filled import)
+    # lands before them in customer 1's path.
+    seed(settings, [_event(1, 20, "A"), _event(1, 2, "店2")], start=100)
+    again = journey_paths(settings=settings, name="abc", options=PathOptions(k=2))
+    assert {s.nodes: s.count for s in again.sequences} == {
+        ("s1/a", "s2/c/店2"): 1, ("s2/c/店2", "s1/b"): 1,
+        ("s1/b", "s2/c/店1"): 1, ("s2/c/店1", "s1/a"): 1,
+    }  # fmt: skip

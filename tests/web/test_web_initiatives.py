@@ -265,3 +265,18 @@ def test_api_check_runs_for_analyst_and_not_viewer(
         len(ini.get_initiative(settings=web_settings, initiative_id=view.id).checks)
         == 2
     )
+
+
+def test_overview_touchpoint_links_to_a_prefilled_initiative(
+    signed_in: TestClient,
+) -> None:
+    overview = signed_in.get("/?lang=en&from=2020-01-01")
+    links = re.findall(r'href="(/initiatives/new\?[^"]+)"', overview.text)
+    assert links, "the touchpoint breakdown links to a new initiative"
+    hostile = [link for link in links if "touchpoint=" in link and "script" in link]
+    assert hostile, links
+    form = signed_in.get(hostile[0].replace("&amp;", "&"))
+    assert form.status_code == 200
+    assert 'value="Improve NPS at' in form.text
+    assert str(escape(HOSTILE_TOUCHPOINT)) in form.text
+    assert HOSTILE_TOUCHPOINT not in form.text

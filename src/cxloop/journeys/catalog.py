@@ -57,7 +57,7 @@ def _files(settings: Settings) -> dict[str, Path]:
     folder = journey_dir(settings)
     if not folder.is_dir():
         return {}
-    found = {}
+    found: dict[str, Path] = {}
     for path in sorted(folder.iterdir()):
         if path.suffix in JOURNEY_SUFFIXES and not path.name.endswith(BLUEPRINT_SUFFIX):
             found.setdefault(path.stem, path)

@@ -18,7 +18,9 @@ A node is a journey touchpoint (a split touchpoint's value, a store say) or, wit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -169,22 +171,68 @@ def _nodes(journey: Journey, placed: ir.Table, level: str) -> ir.StringValue:
     )
 
 
-def numbered_steps(
-    stream: Stream, journey: Journey, filters: JourneyFilters, options: PathOptions
-) -> ir.Table:
-    """One row per path step: customer, path, step (1-based), node, time, next nodes."""
+Decoder = Callable[[Any], str]
+
+
+def _coded_nodes(
+    coded: tuple[ir.Table, ir.Table],
+    journey: Journey,
+    filters: JourneyFilters,
+    level: str,
+) -> tuple[ir.Table, Decoder]:
+    """Node codes placed on the few distinct combinations, joined to the events."""
+    events, combos = coded
+    if filters.channel:
+        combos = combos.filter(combos.channel == filters.channel)
+    placed = place(journey, combos)
+    frame = placed.select("combo_id", node=_nodes(journey, placed, level)).execute()
+    keys = sorted(set(frame["node"]))
+    codes = {key: number for number, key in enumerate(keys)}
+    mapping = ibis.memtable(
+        {"combo_id": [int(c) for c in frame["combo_id"]],
+         "node": [codes[key] for key in frame["node"]]},
+        schema={"combo_id": "int32", "node": "int32"},
+    )  # fmt: skip
+    joined = events.inner_join(mapping, "combo_id")
+    return joined.select(
+        "customer_id", "seq", at=joined.occurred_local, node=joined.node
+    ), lambda code: keys[int(code)]
+
+
+def _base(
+    stream: Stream, journey: Journey, filters: JourneyFilters, level: str
+) -> tuple[ir.Table, Decoder, list[str]]:
+    """One row per placed interaction of a known customer: time and node; also how
+    to decode a node and the columns that order a customer's interactions."""
     where = journey_filters.customer_where(journey, filters)
-    table = journey_filters.apply(stream.source, stream.interactions, where, filters)
+    source = stream.source
+    if stream.coded is not None:
+        base, decode = _coded_nodes(stream.coded, journey, filters, level)
+        chosen = replace(filters, channel=None)
+        base = base.mutate(occurred_on=base.at.date())
+        base = journey_filters.apply(source, base, where, chosen)
+        return base.filter(base.customer_id.notnull()), decode, ["seq"]
+    table = journey_filters.apply(source, stream.interactions, where, filters)
     placed = place(journey, table.filter(table.customer_id.notnull()))
     base = placed.select(
         "customer_id",
         "interaction_id",
         at=placed.occurred_local,
-        node=_nodes(journey, placed, options.level),
+        node=_nodes(journey, placed, level),
     )
-    by_time = ibis.window(
-        group_by=base.customer_id, order_by=[base.at, base.interaction_id]
-    )
+    return base, str, ["at", "interaction_id"]
+
+
+def numbered_steps(
+    stream: Stream, journey: Journey, filters: JourneyFilters, options: PathOptions
+) -> tuple[ir.Table, Decoder]:
+    """One row per path step: customer, path, step (1-based), node, time, next nodes.
+
+    Also returns how to turn a node value of the table into its node key.
+    """
+    base, decode, order = _base(stream, journey, filters, options.level)
+    base = base.select(*dict.fromkeys(["customer_id", "at", "node", *order]))
+    by_time = ibis.window(group_by=base.customer_id, order_by=[base[c] for c in order])
     previous = base.mutate(
         prev_node=base.node.lag().over(by_time), prev_at=base.at.lag().over(by_time)
     )
@@ -198,15 +246,15 @@ def numbered_steps(
     if options.session_gap_hours is None:
         kept = kept.mutate(path=ibis.literal(0, type="int64"))
     else:
-        order = ibis.window(
-            group_by=kept.customer_id, order_by=[kept.at, kept.interaction_id]
+        running = ibis.window(
+            group_by=kept.customer_id, order_by=[kept[c] for c in order]
         )
-        kept = kept.mutate(path=kept.starts.cumsum().over(order))
+        kept = kept.mutate(path=kept.starts.cumsum().over(running))
     within = ibis.window(
-        group_by=[kept.customer_id, kept.path], order_by=[kept.at, kept.interaction_id]
+        group_by=[kept.customer_id, kept.path], order_by=[kept[c] for c in order]
     )
     ahead = {f"n{j}": kept.node.lead(j).over(within) for j in range(1, options.k)}
-    return kept.select(
+    steps = kept.select(
         "customer_id",
         "path",
         "node",
@@ -215,6 +263,7 @@ def numbered_steps(
         next_at=kept.at.lead(1).over(within),
         **ahead,
     )
+    return steps, decode
 
 
 def path_report(
@@ -226,7 +275,7 @@ def path_report(
     language: str = "zh-TW",
 ) -> PathReport:
     """The path analysis of ``journey`` under ``filters``."""
-    steps = numbered_steps(stream, journey, filters, options)
+    steps, decode = numbered_steps(stream, journey, filters, options)
     with steps.cache() as cached:
         totals = _totals(cached)
         report = PathReport(
@@ -234,11 +283,11 @@ def path_report(
             paths=totals[0],
             customers=totals[1],
             steps=totals[2],
-            sequences=tuple(_sequences(cached, options)),
-            node_dropoffs=tuple(_node_dropoffs(cached)),
+            sequences=tuple(_sequences(cached, options, decode)),
+            node_dropoffs=tuple(_node_dropoffs(cached, decode)),
             step_dropoffs=tuple(_step_dropoffs(cached)),
-            transitions=tuple(_transitions(cached)),
-            links=tuple(_links(cached, options)),
+            transitions=tuple(_transitions(cached, decode)),
+            links=tuple(_links(cached, options, decode)),
             labels=node_labels(journey, options.level, language),
         )
     return report
@@ -253,7 +302,9 @@ def _totals(steps: ir.Table) -> tuple[int, int, int]:
     return int(row["paths"][0]), int(row["customers"][0]), total
 
 
-def _sequences(steps: ir.Table, options: PathOptions) -> list[Sequence]:
+def _sequences(
+    steps: ir.Table, options: PathOptions, decode: Decoder
+) -> list[Sequence]:
     last = f"n{options.k - 1}"
     windows = steps.filter(steps[last].notnull())
     keys = ["node", *(f"n{j}" for j in range(1, options.k))]
@@ -261,19 +312,19 @@ def _sequences(steps: ir.Table, options: PathOptions) -> list[Sequence]:
     total = int(windows.count().execute())
     top = counts.order_by([ibis.desc("count"), *keys]).limit(options.top).execute()
     return [
-        Sequence(tuple(str(row[key]) for key in keys), int(row["count"]),
+        Sequence(tuple(decode(row[key]) for key in keys), int(row["count"]),
                  int(row["count"]) / total if total else 0.0)
         for row in top.to_dict("records")
     ]  # fmt: skip
 
 
-def _node_dropoffs(steps: ir.Table) -> list[NodeDropOff]:
+def _node_dropoffs(steps: ir.Table, decode: Decoder) -> list[NodeDropOff]:
     counts = steps.group_by("node").aggregate(
         visits=steps.count(), exits=steps.n1.isnull().sum()
     )
     frame = counts.order_by([ibis.desc("visits"), "node"]).execute()
     return [
-        NodeDropOff(str(row["node"]), int(row["visits"]), int(row["exits"]))
+        NodeDropOff(decode(row["node"]), int(row["visits"]), int(row["exits"]))
         for row in frame.to_dict("records")
     ]
 
@@ -289,7 +340,7 @@ def _step_dropoffs(steps: ir.Table) -> list[StepDropOff]:
     ]
 
 
-def _transitions(steps: ir.Table) -> list[Transition]:
+def _transitions(steps: ir.Table, decode: Decoder) -> list[Transition]:
     moves = steps.filter(steps.n1.notnull())
     hours = (moves.next_at.epoch_seconds() - moves.at.epoch_seconds()) / 3600.0
     moves = moves.mutate(hours=hours)
@@ -300,13 +351,13 @@ def _transitions(steps: ir.Table) -> list[Transition]:
     )
     frame = stats.order_by([ibis.desc("count"), "node", "n1"]).limit(200).execute()
     return [
-        Transition(str(row["node"]), str(row["n1"]), int(row["count"]),
+        Transition(decode(row["node"]), decode(row["n1"]), int(row["count"]),
                    float(row["median"]), float(row["p90"]))
         for row in frame.to_dict("records")
     ]  # fmt: skip
 
 
-def _links(steps: ir.Table, options: PathOptions) -> list[Link]:
+def _links(steps: ir.Table, options: PathOptions, decode: Decoder) -> list[Link]:
     moves = steps.filter(steps.n1.notnull(), steps.step < options.sankey_steps)
     counts = moves.group_by(["step", "node", "n1"]).aggregate(count=moves.count())
     frame = counts.order_by([ibis.desc("count"), "step", "node", "n1"]).execute()
@@ -317,5 +368,7 @@ def _links(steps: ir.Table, options: PathOptions) -> list[Link]:
         if per_step.get(step, 0) >= SANKEY_LINKS // (options.sankey_steps - 1) + 1:
             continue
         per_step[step] = per_step.get(step, 0) + 1
-        links.append(Link(step, str(row["node"]), str(row["n1"]), int(row["count"])))
+        links.append(
+            Link(step, decode(row["node"]), decode(row["n1"]), int(row["count"]))
+        )
     return sorted(links, key=lambda link: (link.step, -link.count))

@@ -13,7 +13,12 @@ metric facts hold). :func:`open_stream` gives, besides the analytics
 For an SQLite store the stream is cached in a DuckDB file next to the analytics
 mirror (``<name>.journeys.duckdb``), copied incrementally by interaction id, and
 rebuilt when identity merges change or ids go backwards; enrichment is read from the
-SQLite file itself. A PostgreSQL store is read in place.
+SQLite file itself. The cache keeps each distinct (channel, touchpoint, journey_stage,
+kind) once in ``combos`` and the events with a ``combo_id`` and a ``seq`` that orders
+them by customer, time and id (one integer key for path windows; rows stored in that
+order), so that placement runs on a few dozen combinations and path windows on
+presorted integers (``Stream.coded``). New interactions later than every cached one
+continue the sequence; others (a back-filled import) make the events sort again. A PostgreSQL store is read in place.
 """
 
 from __future__ import annotations
@@ -32,7 +37,9 @@ from cxloop.analytics.mirror import extension_path, mirror_path
 from cxloop.config import Settings
 from cxloop.store.engine import sqlite_path
 
-CACHE_VERSION = "1"
+CACHE_VERSION = "3"
+#: Rewrite the cached events in order once this share of them was appended after it.
+RESORT_SHARE = 0.1
 _COLUMNS = (
     "CAST(id AS BIGINT) AS interaction_id, CAST(customer_id AS BIGINT) AS customer_id, "
     "{local} AS occurred_local, channel, touchpoint, journey_stage, kind"
@@ -49,15 +56,27 @@ _MERGES = (
 
 
 class Stream:
-    """The analytics source of a store plus its interaction stream."""
+    """The analytics source of a store plus its interaction stream.
+
+    ``coded``, when the engine has it, is ``(events, combos)``: events with
+    ``interaction_id``, ``customer_id``, ``occurred_local``, ``occurred_on``,
+    ``combo_id`` and ``seq`` (increasing with time within each customer), and the
+    rule fields of each ``combo_id``.
+    """
 
     def __init__(
         self,
         source: Source,
         interactions: ir.Table,
         enriched: Callable[[], ir.Table],
+        coded: tuple[ir.Table, ir.Table] | None = None,
     ) -> None:
         self.source = source
+        self.coded = (
+            None
+            if coded is None
+            else (coded[0].mutate(occurred_on=coded[0].occurred_local.date()), coded[1])
+        )
         self.interactions = interactions.mutate(
             occurred_on=interactions.occurred_local.date()
         )
@@ -109,13 +128,21 @@ def _postgres_stream(source: Source, zone: str) -> Stream:
 
 def _duckdb_stream(source: Source, zone: str) -> Stream:
     backend = source.backend
-    interactions = backend.sql("SELECT * FROM jstream.stream")
+    events = backend.sql("SELECT * FROM jstream.events")
+    combos = backend.sql("SELECT * FROM jstream.combos")
+    interactions = backend.sql(
+        "SELECT e.interaction_id, e.customer_id, e.occurred_local, c.channel, "
+        "c.touchpoint, c.journey_stage, c.kind FROM jstream.events e "
+        "JOIN jstream.combos c USING (combo_id)"
+    )
     columns = _COLUMNS.format(local=_DUCK_LOCAL.format(zone=zone))
     enriched_sql = (
         f"SELECT {columns}, CAST(sentiment_score AS DOUBLE) AS sentiment_score, "
         f"CAST(topics AS VARCHAR) AS topics FROM jsrc.interaction {_ENRICHED}"
     )
-    return Stream(source, interactions, lambda: backend.sql(enriched_sql))
+    return Stream(
+        source, interactions, lambda: backend.sql(enriched_sql), (events, combos)
+    )
 
 
 def _attach(con: duckdb.DuckDBPyConnection, database: Path, cache: Path) -> None:
@@ -154,7 +181,7 @@ def _meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
         "SELECT table_name FROM information_schema.tables "
         "WHERE table_catalog = 'jstream'"
     ).fetchall()
-    if ("stream_meta",) not in tables or ("stream",) not in tables:
+    if not {("stream_meta",), ("events",), ("combos",)} <= set(tables):
         return {}
     return dict(con.execute("SELECT key, value FROM jstream.stream_meta").fetchall())
 
@@ -178,9 +205,14 @@ def _refresh(
     con.execute("BEGIN TRANSACTION")
     try:
         if stale:
-            _reset(con, zone)
-        _copy(con, zone, watermark, max_id)
-        values = {**wanted, "merges": merges, "watermark": str(max_id)}
+            _reset(con)
+        added, backfill = _copy(con, zone, watermark, max_id)
+        unsorted = 0 if stale else int(meta.get("unsorted", "0")) + added
+        if backfill or (unsorted and unsorted > RESORT_SHARE * _count(con)):
+            _sort(con)
+            unsorted = 0
+        values = {**wanted, "merges": merges, "watermark": str(max_id),
+                  "unsorted": str(unsorted)}  # fmt: skip
         con.execute("DELETE FROM jstream.stream_meta")
         con.executemany(
             "INSERT INTO jstream.stream_meta VALUES (?, ?)", list(values.items())
@@ -191,31 +223,85 @@ def _refresh(
         raise
 
 
-def _reset(con: duckdb.DuckDBPyConnection, zone: str) -> None:
-    con.execute("DROP TABLE IF EXISTS jstream.stream")
-    con.execute("DROP TABLE IF EXISTS jstream.stream_meta")
+def _reset(con: duckdb.DuckDBPyConnection) -> None:
+    for table in ("stream", "events", "combos", "stream_meta"):
+        con.execute(f"DROP TABLE IF EXISTS jstream.{table}")
     con.execute("CREATE TABLE jstream.stream_meta (key VARCHAR, value VARCHAR)")
-    columns = _COLUMNS.format(local=_DUCK_LOCAL.format(zone=zone))
     con.execute(
-        f"CREATE TABLE jstream.stream AS SELECT {columns} FROM jsrc.interaction LIMIT 0"
+        "CREATE TABLE jstream.combos (combo_id INTEGER, channel VARCHAR, "
+        "touchpoint VARCHAR, journey_stage VARCHAR, kind VARCHAR)"
+    )
+    con.execute(
+        "CREATE TABLE jstream.events (interaction_id BIGINT, customer_id BIGINT, "
+        "occurred_local TIMESTAMP, combo_id INTEGER, seq BIGINT)"
     )
 
 
-def _copy(con: duckdb.DuckDBPyConnection, zone: str, after: int, upto: int) -> None:
+_NEW_COMBOS = """
+INSERT INTO jstream.combos
+SELECT (SELECT coalesce(max(combo_id), 0) FROM jstream.combos) + row_number() OVER (),
+       channel, touchpoint, journey_stage, kind
+FROM (SELECT DISTINCT channel, touchpoint, journey_stage, kind FROM journey_new
+      EXCEPT SELECT channel, touchpoint, journey_stage, kind FROM jstream.combos)
+"""
+_NEW_EVENTS = """
+INSERT INTO jstream.events
+SELECT n.interaction_id, n.customer_id, n.occurred_local, c.combo_id,
+       (SELECT coalesce(max(seq), 0) FROM jstream.events)
+       + row_number() OVER (ORDER BY n.customer_id, n.occurred_local, n.interaction_id)
+FROM journey_new n JOIN jstream.combos c
+  ON n.channel IS NOT DISTINCT FROM c.channel
+ AND n.touchpoint IS NOT DISTINCT FROM c.touchpoint
+ AND n.journey_stage IS NOT DISTINCT FROM c.journey_stage
+ AND n.kind IS NOT DISTINCT FROM c.kind
+{order}
+"""
+_ORDER = "ORDER BY customer_id, occurred_local, interaction_id"
+#: New rows that are not all later than the cached ones.
+_BACKFILL = (
+    "SELECT count(*) FROM journey_new WHERE occurred_local < "
+    "(SELECT max(occurred_local) FROM jstream.events)"
+)
+
+
+def _copy(
+    con: duckdb.DuckDBPyConnection, zone: str, after: int, upto: int
+) -> tuple[int, bool]:
+    """Copy the interactions with ids in ``(after, upto]``: how many, and whether
+    some are older than cached ones (then the sequence must be made again)."""
     columns = _COLUMNS.format(local=_DUCK_LOCAL.format(zone=zone))
     if after == 0:
-        con.execute(
-            f"INSERT INTO jstream.stream SELECT {columns} FROM jsrc.interaction "
-            "WHERE id <= ?",
-            [upto],
+        source = f"SELECT {columns} FROM jsrc.interaction WHERE id <= ?"
+    else:
+        query = "SELECT * FROM interaction WHERE id > ? AND id <= ?"
+        source = (
+            f"SELECT {columns} FROM "
+            f"sqlite_query('jsrc', '{query}', params=row(?::BIGINT, ?::BIGINT))"
         )
-        return
-    query = "SELECT * FROM interaction WHERE id > ? AND id <= ?".replace("'", "''")
+    params = [upto] if after == 0 else [after, upto]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE journey_new AS {source}", params)
+    try:
+        backfill = con.execute(_BACKFILL).fetchone()
+        con.execute(_NEW_COMBOS)
+        con.execute(_NEW_EVENTS.format(order="ORDER BY 5" if after == 0 else ""))
+        row = con.execute("SELECT count(*) FROM journey_new").fetchone()
+    finally:
+        con.execute("DROP TABLE IF EXISTS journey_new")
+    return (int(row[0]) if row else 0), bool(backfill and backfill[0])
+
+
+def _count(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("SELECT count(*) FROM jstream.events").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _sort(con: duckdb.DuckDBPyConnection) -> None:
+    """Rewrite the events in customer and time order (windows run faster on it)."""
     con.execute(
-        f"INSERT INTO jstream.stream SELECT {columns} FROM "
-        f"sqlite_query('jsrc', '{query}', params=row(?::BIGINT, ?::BIGINT))",
-        [after, upto],
+        f"CREATE TABLE jstream.events_sorted AS SELECT * FROM jstream.events {_ORDER}"
     )
+    con.execute("DROP TABLE jstream.events")
+    con.execute("ALTER TABLE jstream.events_sorted RENAME TO events")
 
 
 def describe(stream: Stream) -> dict[str, Any]:

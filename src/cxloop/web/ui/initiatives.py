@@ -173,10 +173,23 @@ def board_page(request: Request, user: CurrentUser, settings: SettingsDep) -> Re
 
 @router.get("/initiatives/new", name="new_initiative")
 def new_page(request: Request, user: CurrentUser) -> Response:
-    """The form that starts an initiative (Plan)."""
+    """The form that starts an initiative (Plan).
+
+    Links from the dashboard fill it in from the query: ``metric``, ``title``,
+    ``problem``, ``evidence_kind`` and ``evidence_value``, and scope fields such as
+    ``touchpoint=宅配`` (a problem the dashboard shows becomes the initiative's scope).
+    """
     if user.role not in EDIT_ROLES:
         return _forbidden(request, user)
-    return _new_form(request, user, NewForm())
+    return _new_form(request, user, prefilled(dict(request.query_params)))
+
+
+def prefilled(query: dict[str, str]) -> NewForm:
+    """The new-initiative form filled in from a link's query parameters."""
+    keys = ("metric", "title", "problem", "evidence_kind", "evidence_value")
+    values = {key: query[key][:300] for key in keys if query.get(key)}
+    scope = [(name, query[name][:200]) for name in SCOPE_FIELDS if query.get(name)]
+    return NewForm(values=values, scope=scope[:SCOPE_ROWS])
 
 
 def _new_form(
