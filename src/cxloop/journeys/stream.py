@@ -296,9 +296,11 @@ def _count(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def _sort(con: duckdb.DuckDBPyConnection) -> None:
-    """Rewrite the events in customer and time order (windows run faster on it)."""
+    """Rewrite the events in customer and time order, numbering them again."""
     con.execute(
-        f"CREATE TABLE jstream.events_sorted AS SELECT * FROM jstream.events {_ORDER}"
+        "CREATE TABLE jstream.events_sorted AS SELECT interaction_id, customer_id, "
+        f"occurred_local, combo_id, row_number() OVER ({_ORDER}) AS seq "
+        f"FROM jstream.events {_ORDER}"
     )
     con.execute("DROP TABLE jstream.events")
     con.execute("ALTER TABLE jstream.events_sorted RENAME TO events")
