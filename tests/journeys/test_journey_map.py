@@ -3,7 +3,7 @@ filters, sentiment and topics; and the demo company's rude store found worst."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from cxloop.demo.service import load_demo
 from cxloop.domain import metrics
 from cxloop.domain.errors import InvalidInput
 from cxloop.journeys.exports import map_csv, map_document
-from cxloop.journeys.maps import topic_names
+from cxloop.journeys.maps import Cell, JourneyMap, topic_names
 from cxloop.journeys.service import JourneyFilters, journey_map
 from cxloop.journeys.svg import map_svg
 
@@ -42,7 +42,7 @@ def _events() -> list[Event]:
     return events
 
 
-def _cells(found):  # type: ignore[no-untyped-def]
+def _cells(found: JourneyMap) -> dict[str, Cell]:
     return {cell.key: cell for cell in found.cells}
 
 
@@ -78,8 +78,8 @@ def test_map_filters_by_channel_period_and_segment(settings: Settings) -> None:
     assert set(by_channel) == {"delivery/home_delivery"}
     in_january = journey_map(
         settings=settings, name="retail",
-        filters=JourneyFilters(date_from=__import__("datetime").date(2025, 1, 1),
-                               date_to=__import__("datetime").date(2025, 1, 31)),
+        filters=JourneyFilters(date_from=date(2025, 1, 1),
+                               date_to=date(2025, 1, 31)),
     )  # fmt: skip
     assert set(_cells(in_january)) == {"purchase/purchase_store/台北信義店"}
     families = _cells(journey_map(settings=settings, name="retail",
@@ -102,7 +102,7 @@ def test_topic_names_ignore_what_is_not_a_list() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The small demo company in an SQLite store (loaded once for this module)."""
     from cxloop.store.migrate import upgrade
 
@@ -111,14 +111,15 @@ def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings
     upgrade(url)
     settings = Settings(database_url=url, analytics_dir=str(folder / "an"))
     assert load_demo(settings=settings, size="small").rejected == 0
-    yield settings
+    return settings
 
 
 def test_demo_rude_store_is_the_worst_touchpoint(demo_settings: Settings) -> None:
     found = journey_map(settings=demo_settings, name="retail")
     worst = found.worst[0]
     assert worst.detail == RUDE_STORE
-    assert worst.score is not None and worst.score.upper is not None
+    assert worst.score is not None
+    assert worst.score.upper is not None
     assert found.overall is not None
     assert worst.score.upper < found.overall.mean
     stores = [c for c in found.cells if c.slot.touchpoint == "purchase_store"]
@@ -131,11 +132,12 @@ def test_demo_map_exports_name_the_rude_store(demo_settings: Settings) -> None:
                         filters=JourneyFilters(channel="store"))  # fmt: skip
     document = map_document(found, "en")
     assert document["worst"][0]["name"] == RUDE_STORE
-    assert [s["stage"] for s in document["stages"]][0] == "discover"
+    assert next(s["stage"] for s in document["stages"]) == "discover"
     text = map_csv(found, "zh-TW")
     header, *rows = text.splitlines()
     assert header.startswith("stage,touchpoint,cell,volume")
     rude = next(row for row in rows if row.startswith(f"購買,門市,{RUDE_STORE},"))
     assert rude.endswith(",1")
     svg = map_svg(found, "zh-TW")
-    assert svg.startswith("<svg") and f"#1 {RUDE_STORE}" in svg
+    assert svg.startswith("<svg")
+    assert f"#1 {RUDE_STORE}" in svg

@@ -3,10 +3,11 @@ and a plain-Python reference."""
 
 from __future__ import annotations
 
-import random
-import statistics
+import json
+import math
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -32,12 +33,12 @@ JOURNEY = {
 }  # fmt: skip
 
 
-def _settings(settings: Settings, tmp_path) -> Settings:  # type: ignore[no-untyped-def]
+def _settings(settings: Settings, tmp_path: Path) -> Settings:
     from cxloop.journeys.catalog import journey_dir
 
     folder = tmp_path / "journeys"
     folder.mkdir()
-    (folder / "abc.json").write_text(__import__("json").dumps(JOURNEY), "utf-8")
+    (folder / "abc.json").write_text(json.dumps(JOURNEY), "utf-8")
     assert parse_journey(JOURNEY, origin="test").name == "abc"
     found = settings.model_copy(update={"journey_dir": str(folder)})
     assert journey_dir(found) == folder
@@ -45,7 +46,7 @@ def _settings(settings: Settings, tmp_path) -> Settings:  # type: ignore[no-unty
 
 
 def _event(customer: int, hour: int, touchpoint: str) -> Event:
-    at = (datetime(2025, 3, 1) + timedelta(hours=hour)).isoformat()
+    at = (datetime(2025, 3, 1, tzinfo=UTC) + timedelta(hours=hour)).isoformat()
     channel = "store" if touchpoint.startswith("店") else "web"
     return Event(customer, at, channel, touchpoint)
 
@@ -60,7 +61,9 @@ HAND = [
 ]  # fmt: skip
 
 
-def test_paths_collapse_repeats_and_count_by_hand(settings: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_paths_collapse_repeats_and_count_by_hand(
+    settings: Settings, tmp_path: Path
+) -> None:
     settings = _settings(settings, tmp_path)
     seed(settings, HAND)
     report = journey_paths(settings=settings, name="abc", options=PathOptions(k=2))
@@ -77,10 +80,10 @@ def test_paths_collapse_repeats_and_count_by_hand(settings: Settings, tmp_path) 
     # Hours from the first A of the collapsed run: 3, 2 and 100.
     assert a_to_b.median_hours == pytest.approx(3.0)
     assert a_to_b.p90_hours == pytest.approx(float(np.quantile([3, 2, 100], 0.9)))
-    assert [(link.step, link.count) for link in report.links][0] == (1, 3)
+    assert next((link.step, link.count) for link in report.links) == (1, 3)
 
 
-def test_session_gap_starts_new_paths(settings: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_session_gap_starts_new_paths(settings: Settings, tmp_path: Path) -> None:
     settings = _settings(settings, tmp_path)
     seed(settings, HAND)
     options = PathOptions(k=2, session_gap_hours=5)
@@ -90,7 +93,7 @@ def test_session_gap_starts_new_paths(settings: Settings, tmp_path) -> None:  # 
     assert {s.nodes: s.count for s in report.sequences} == {("s1/a", "s1/b"): 2}
 
 
-def test_stage_level_and_customer_filter(settings: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_stage_level_and_customer_filter(settings: Settings, tmp_path: Path) -> None:
     settings = _settings(settings, tmp_path)
     seed(settings, HAND, segments={1: "家庭", 2: "家庭"})
     options = PathOptions(k=2, level="stage")
@@ -104,12 +107,12 @@ def test_stage_level_and_customer_filter(settings: Settings, tmp_path) -> None: 
 
 def _reference(events: list[Event], k: int) -> tuple[int, Counter[tuple[str, ...]]]:
     """Plain Python: order by time, collapse repeats, count k-step windows."""
-    by_customer: dict[int, list[tuple[str, str]]] = {}
+    by_customer: dict[int, list[tuple[str, str, str]]] = {}
     for number, e in enumerate(events):
         assert e.customer is not None
         by_customer.setdefault(e.customer, []).append(
             (e.at, f"{number:06d}", e.touchpoint)
-        )  # type: ignore[arg-type]
+        )
     windows: Counter[tuple[str, ...]] = Counter()
     for rows in by_customer.values():
         nodes: list[str] = []
@@ -126,15 +129,15 @@ def _reference(events: list[Event], k: int) -> tuple[int, Counter[tuple[str, ...
 
 
 def test_random_stream_matches_python_reference(
-    sqlite_settings: Settings, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
     settings = _settings(sqlite_settings, tmp_path)
-    rng = random.Random(7)
+    rng = np.random.default_rng(7)
     events = [
         _event(
-            rng.randint(1, 60),
-            rng.randint(0, 2000),
-            rng.choice(["A", "B", "店1", "店2"]),
+            int(rng.integers(1, 61)),
+            int(rng.integers(0, 2001)),
+            str(rng.choice(["A", "B", "店1", "店2"])),
         )
         for _ in range(1500)
     ]
@@ -145,7 +148,7 @@ def test_random_stream_matches_python_reference(
     customers, windows = _reference(events, 3)
     assert report.customers == customers
     assert {s.nodes: s.count for s in report.sequences} == dict(windows)
-    assert statistics.fsum(s.share for s in report.sequences) == pytest.approx(1.0)
+    assert math.fsum(s.share for s in report.sequences) == pytest.approx(1.0)
 
 
 def test_path_options_refuse_bad_values() -> None:
@@ -158,8 +161,8 @@ def test_path_options_refuse_bad_values() -> None:
 
 
 def test_stream_cache_follows_appended_and_backfilled_interactions(
-    sqlite_settings: Settings, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+    sqlite_settings: Settings, tmp_path: Path
+) -> None:
     settings = _settings(sqlite_settings, tmp_path)
     seed(settings, HAND[:4])
     first = journey_paths(settings=settings, name="abc", options=PathOptions(k=2))

@@ -113,6 +113,8 @@
         data: Object.keys(nodes).map(function (key) { return { name: key, depth: nodes[key] }; }),
         links: links,
         label: {
+          // On a phone the names would overlap: the tooltip and the tables name them.
+          show: box.clientWidth >= 600,
           formatter: function (p) {
             var key = p.name.slice(p.name.indexOf("|") + 1);
             return names[key] || key;
