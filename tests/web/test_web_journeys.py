@@ -10,6 +10,7 @@ from web_seeding import HOSTILE_TOUCHPOINT
 
 from cxloop.accounts import service as accounts
 from cxloop.config import Settings
+from cxloop.ingest.service import import_file
 from cxloop.journeys import catalog
 from cxloop.journeys.service import JourneyView
 
@@ -143,3 +144,44 @@ def test_journeys_api_lists_maps_and_paths(signed_in: TestClient) -> None:
 def test_journey_pages_need_a_session(client: TestClient) -> None:
     assert client.get("/journeys", follow_redirects=False).status_code == 303
     assert client.get("/api/v1/journeys").status_code == 401
+
+
+def _feedback(settings: Settings, tmp_path: Path) -> None:
+    """Survey responses at two stores: the hostile-named one scores low."""
+    rows = ["response_id,email,submitted_at,channel,touchpoint,nps"]
+    for i in range(120):
+        bad = i % 2 == 0
+        store = HOSTILE_TOUCHPOINT.replace(",", " ") if bad else "台北信義店"
+        score = (i % 5) + (0 if bad else 6)
+        day = f"2025-03-{1 + i % 28:02d} 10:00"
+        rows.append(f'R{i},c{i % 40}@example.tw,{day},store,"{store}",{score}')
+    path = tmp_path / "feedback.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    import_file(settings=settings, kind="feedback", path=path)
+
+
+def test_drivers_panel_ranks_the_touchpoints_escaped(
+    signed_in: TestClient, web_settings: Settings, tmp_path: Path
+) -> None:
+    _import(web_settings, tmp_path)
+    _feedback(web_settings, tmp_path)
+    page = signed_in.get("/journeys/stores?lang=en")
+    assert 'hx-get="/journeys/stores/drivers"' in page.text
+    response = signed_in.get("/journeys/stores/drivers?lang=en")
+    assert response.status_code == 200
+    assert 'data-testid="driver-row"' in response.text
+    assert "<script>alert(1)</script>" not in response.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+    assert "Fix first" in response.text
+
+
+def test_drivers_panel_says_why_it_cannot_rank(signed_in: TestClient) -> None:
+    response = signed_in.get("/journeys/retail/drivers?lang=en")
+    assert response.status_code == 200
+    assert 'data-testid="drivers-problem"' in response.text
+    assert "could not be ranked" in response.text
+
+
+def test_drivers_panel_needs_a_session(client: TestClient) -> None:
+    response = client.get("/journeys/retail/drivers", follow_redirects=False)
+    assert response.status_code in (303, 401)

@@ -156,6 +156,8 @@ class Journey(_Model):
     stages: tuple[Stage, ...] = Field(min_length=1)
     personas: tuple[Persona, ...] = ()
     blueprint: dict[str, dict[str, str]] = Field(default_factory=dict)
+    #: Key-driver fields ranked on the journey page (docs/en/drivers.md).
+    drivers: tuple[str, ...] = ("touchpoint=*",)
 
     @model_validator(mode="after")
     def _consistent(self) -> Journey:
