@@ -185,3 +185,55 @@ def test_drivers_panel_says_why_it_cannot_rank(signed_in: TestClient) -> None:
 def test_drivers_panel_needs_a_session(client: TestClient) -> None:
     response = client.get("/journeys/retail/drivers", follow_redirects=False)
     assert response.status_code in (303, 401)
+
+
+def test_definition_is_edited_in_the_dashboard(
+    signed_in: TestClient, web_settings: Settings, tmp_path: Path
+) -> None:
+    _import(web_settings, tmp_path)
+    page = signed_in.get("/journeys/stores?lang=en")
+    assert 'href="/journeys/stores/edit"' in page.text
+    form = signed_in.get("/journeys/stores/edit?lang=en")
+    assert form.status_code == 200
+    assert "Store journey" in form.text
+    token = csrf_from(form.text)
+    text = catalog.journey_text(settings=web_settings, name="stores")
+    edited = text.replace("Store journey", "Shop journey")
+    saved = signed_in.post(
+        "/journeys/stores/edit",
+        data={"definition": edited, "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    assert "Shop journey" in signed_in.get("/journeys/stores?lang=en").text
+
+
+def test_bad_definition_is_refused_with_the_text_kept(
+    signed_in: TestClient, web_settings: Settings, tmp_path: Path
+) -> None:
+    _import(web_settings, tmp_path)
+    token = csrf_from(signed_in.get("/journeys/stores/edit").text)
+    before = catalog.journey_text(settings=web_settings, name="stores")
+    for bad, problem in (
+        ("name: stores\nstages: [", "not valid YAML"),
+        (before.replace("name: stores", "name: other"), "keep the name"),
+        (before.replace("key: visit", "key: Visit Now"), "stages.0.key"),
+    ):
+        response = signed_in.post(
+            "/journeys/stores/edit", data={"definition": bad, "csrf_token": token}
+        )
+        assert response.status_code == 400
+        assert problem in response.text
+        assert catalog.journey_text(settings=web_settings, name="stores") == before
+
+
+def test_viewer_cannot_edit_the_definition(
+    client: TestClient, web_settings: Settings
+) -> None:
+    accounts.create_user(
+        settings=web_settings, email="v2@example.com", password=PASSWORD, role="viewer"
+    )
+    assert sign_in(client, "v2@example.com", PASSWORD).status_code == 303
+    assert client.get("/journeys/retail/edit").status_code == 403
+    page = client.get("/journeys/retail")
+    assert "/journeys/retail/edit" not in page.text

@@ -23,6 +23,7 @@ from cxloop.journeys.definitions import (
     default_journey,
     dump_journey,
     load_journey,
+    parse_journey,
     read_document,
 )
 from cxloop.store.engine import sqlite_path
@@ -100,6 +101,30 @@ def import_journey(*, settings: Settings, path: Path, replace: bool = False) -> 
         msg = f"journey {journey.name!r} exists already: pass --replace to overwrite it"
         raise Conflict(msg)
     _write(target, dump_journey(journey))
+    return journey
+
+
+def journey_text(*, settings: Settings, name: str) -> str:
+    """The journey ``name`` as YAML, for editing in the dashboard."""
+    return dump_journey(get_journey(settings=settings, name=name))
+
+
+def save_journey_text(*, settings: Settings, name: str, text: str) -> Journey:
+    """Check an edited YAML definition of journey ``name`` and store it.
+
+    The journey keeps its name (import a file to add another journey); a YAML error or
+    an invalid definition is refused with its place and nothing is written.
+    """
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        msg = f"the definition is not valid YAML: {str(exc).splitlines()[0]}"
+        raise InvalidInput(msg) from None
+    journey = parse_journey(document, origin="the definition")
+    if journey.name != name:
+        msg = f"the definition must keep the name {name!r} (import a file to add a journey)"
+        raise InvalidInput(msg)
+    _write(journey_dir(settings) / f"{name}.yaml", dump_journey(journey))
     return journey
 
 

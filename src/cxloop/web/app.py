@@ -31,7 +31,15 @@ from cxloop.web.api import me, metrics
 from cxloop.web.deps import CSRFError, LoginRequired, key_allowed
 from cxloop.web.i18n import load_translations
 from cxloop.web.templating import TEMPLATES_DIR, make_templates
-from cxloop.web.ui import auth, customers, docs, drivers, initiatives, overview
+from cxloop.web.ui import (
+    auth,
+    customers,
+    docs,
+    drivers,
+    initiatives,
+    journey_editor,
+    overview,
+)
 from cxloop.web.ui import journeys as journeys_ui
 
 STATIC_DIR = TEMPLATES_DIR.parent / "static"
@@ -138,7 +146,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(module.router)
     for module in (initiatives, initiatives_api):
         app.include_router(module.router)
-    for module in (drivers, journeys_ui, journeys_api):
+    for module in (drivers, journey_editor, journeys_ui, journeys_api):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
