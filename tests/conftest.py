@@ -21,14 +21,28 @@ from cxloop.config import Settings
 from cxloop.store.engine import dispose_engines
 from cxloop.store.migrate import upgrade
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+#: Where the public datasets live: ``CXLOOP_SHARED_DATA``, else ``shared/data`` beside
+#: the checkout or beside one of its parents (a clone may live deeper than ``../``),
+#: else the workspace's own copy.
+SHARED_DATA_PLACES = (
+    *(
+        [Path(os.environ["CXLOOP_SHARED_DATA"])]
+        if os.environ.get("CXLOOP_SHARED_DATA")
+        else []
+    ),
+    *(parent / "shared" / "data" for parent in Path(__file__).resolve().parents[1:]),
+    Path("/work/shared/data"),
+)
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """``../shared/data``: the public datasets, read in place, never copied."""
-    assert SHARED_DATA.is_dir(), f"{SHARED_DATA} is missing"
-    return SHARED_DATA
+    """The public datasets (``../shared/data``), read in place, never copied."""
+    for place in SHARED_DATA_PLACES:
+        if place.is_dir():
+            return place
+    tried = ", ".join(str(place) for place in SHARED_DATA_PLACES)
+    pytest.fail(f"the shared datasets are missing: looked in {tried}")
 
 
 @pytest.fixture(scope="session")
