@@ -268,6 +268,7 @@ def run(rows: int, repeats: int) -> dict[str, object]:
         print(f"building {path} with {rows:,} NPS answers ...", flush=True)
         seconds, _ = timed(build_store, path, rows)
         print(f"  built in {seconds:.1f} s")
+    upgrade(f"sqlite:///{path}")  # a store cached by an older cxloop gets new columns
     settings = Settings(
         database_url=f"sqlite:///{path}", analytics_dir=str(OUT), timezone=ZONE
     )
