@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from e2e_server import EMAIL, PASSWORD, Server, running_server
-from playwright.sync_api import ConsoleMessage, Page, expect
+from e2e_pages import sign_in_at, watch
+from e2e_server import Server, running_server
+from playwright.sync_api import Page, expect
 
 from cxloop.config import Settings
 from cxloop.customers.outreach import outreach_list
@@ -52,38 +53,13 @@ def _riskiest(settings: Settings) -> tuple[str, str]:
     return str(top["name"]), str(top["external_id"])
 
 
-def _watch(page: Page, base_url: str) -> list[str]:
-    problems: list[str] = []
-
-    def console(message: ConsoleMessage) -> None:
-        if message.type in ("error", "warning"):
-            problems.append(f"console {message.type}: {message.text}")
-
-    page.on("console", console)
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on(
-        "request",
-        lambda r: None if r.url.startswith(base_url)
-        else problems.append(f"request outside the server: {r.url}"),
-    )  # fmt: skip
-    return problems
-
-
-def _sign_in(page: Page, server: Server) -> None:
-    page.goto(f"{server.url}/customers")
-    page.get_by_label("電子郵件").fill(EMAIL)
-    page.get_by_label("密碼").fill(PASSWORD)
-    page.get_by_role("button", name="登入").click()
-    expect(page).to_have_url(f"{server.url}/customers")
-
-
 def test_customer_search_360_and_english(
     page: Page, scored: ScoredServer, artifacts: Path
 ) -> None:
     server = scored.server
-    problems = _watch(page, server.url)
+    problems = watch(page, server.url)
     name, member = _riskiest(scored.settings)
-    _sign_in(page, server)
+    sign_in_at(page, server, "/customers")
     expect(page.get_by_role("heading", level=1)).to_have_text("顧客")
     expect(page.get_by_test_id("value-pyramid")).to_contain_text("頂級顧客")
     page.screenshot(path=artifacts / "customers.png", full_page=True)
@@ -130,8 +106,8 @@ def test_outreach_button_opens_cases(
     page: Page, scored: ScoredServer, artifacts: Path
 ) -> None:
     server = scored.server
-    problems = _watch(page, server.url)
-    _sign_in(page, server)
+    problems = watch(page, server.url)
+    sign_in_at(page, server, "/customers")
     page.goto(f"{server.url}/customers?lang=zh-TW")  # the other test chose English
     page.get_by_label("最低流失風險（0–1）").fill("0.3")
     page.get_by_role("button", name="套用").click()

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_server import EMAIL, PASSWORD, Server, running_server
-from playwright.sync_api import ConsoleMessage, Page, expect
+from e2e_pages import sign_in_at, watch
+from e2e_server import Server, running_server
+from playwright.sync_api import Page, expect
 
 from cxloop.config import Settings
 from cxloop.demo.company import RUDE_STORE
@@ -30,36 +31,11 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield server
 
 
-def _watch(page: Page, base_url: str) -> list[str]:
-    problems: list[str] = []
-
-    def console(message: ConsoleMessage) -> None:
-        if message.type in ("error", "warning"):
-            problems.append(f"console {message.type}: {message.text}")
-
-    page.on("console", console)
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on(
-        "request",
-        lambda r: None if r.url.startswith(base_url)
-        else problems.append(f"request outside the server: {r.url}"),
-    )  # fmt: skip
-    return problems
-
-
-def _sign_in(page: Page, server: Server) -> None:
-    page.goto(f"{server.url}/journeys")
-    page.get_by_label("電子郵件").fill(EMAIL)
-    page.get_by_label("密碼").fill(PASSWORD)
-    page.get_by_role("button", name="登入").click()
-    expect(page).to_have_url(f"{server.url}/journeys")
-
-
 def test_journey_map_marks_the_rude_store_worst(
     page: Page, demo_server: Server, artifacts: Path
 ) -> None:
-    problems = _watch(page, demo_server.url)
-    _sign_in(page, demo_server)
+    problems = watch(page, demo_server.url)
+    sign_in_at(page, demo_server, "/journeys")
     expect(page.get_by_role("heading", level=1)).to_have_text("零售顧客旅程")
     first = page.get_by_test_id("worst-row").first
     expect(first).to_contain_text(RUDE_STORE)
@@ -87,8 +63,8 @@ def test_journey_map_marks_the_rude_store_worst(
 
 
 def test_blueprint_edit_is_saved_and_exported(page: Page, demo_server: Server) -> None:
-    problems = _watch(page, demo_server.url)
-    _sign_in(page, demo_server)
+    problems = watch(page, demo_server.url)
+    sign_in_at(page, demo_server, "/journeys")
     box = page.get_by_label("前台 · 配送")
     box.fill("出貨簡訊附上預計到貨時間")
     page.get_by_role("button", name="儲存服務藍圖").click()
