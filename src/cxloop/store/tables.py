@@ -441,3 +441,32 @@ class ExperimentAssignment(Base):
     unit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     arm: Mapped[str] = mapped_column(String(64))
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class KbArticle(Base):
+    """A knowledge-base article: one answer that several questions may lead to."""
+
+    __tablename__ = "kb_article"
+    __table_args__ = (UniqueConstraint("source", "external_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    external_id: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(16))
+    answer: Mapped[str] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False
+    )
+
+
+class KbQuestion(Base):
+    """A question (phrasing) that an article answers."""
+
+    __tablename__ = "kb_question"
+    __table_args__ = (UniqueConstraint("article_id", "text"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("kb_article.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
