@@ -327,6 +327,7 @@ def _mount_command_groups() -> None:
         initiative,
         journey,
         journey_peak_end,  # noqa: F401
+        kb,
         monitor,
         recommend,
         segments,
@@ -343,6 +344,7 @@ def _mount_command_groups() -> None:
         ("monitor", monitor.app),
         ("journey", journey.app),
         ("drivers", drivers.app),
+        ("kb", kb.app),
     ):
         app.add_typer(group, name=name)
 

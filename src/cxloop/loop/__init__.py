@@ -1,0 +1,1 @@
+"""Close the loop with customers: the knowledge base that suggests replies."""
