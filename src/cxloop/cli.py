@@ -17,6 +17,7 @@ from rich.table import Table
 
 from cxloop import __version__
 from cxloop.commands import metrics
+from cxloop.commands.options import AllowRejectsOption
 from cxloop.config import get_settings
 from cxloop.domain.errors import CxloopError
 
@@ -268,12 +269,7 @@ def import_(
             "pass --source to keep re-imports of renamed exports idempotent.",
         ),
     ] = None,
-    allow_rejects: Annotated[
-        bool,
-        typer.Option(
-            "--allow-rejects", help="Import the good rows even when some are rejected."
-        ),
-    ] = False,
+    allow_rejects: AllowRejectsOption = False,
 ) -> None:
     """Import a file of KIND; bad rows go to FILE.rejects.csv (exit 2 unless --allow-rejects)."""
     from cxloop.ingest import service

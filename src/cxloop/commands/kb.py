@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from cxloop.commands.options import AllowRejectsOption
 from cxloop.config import get_settings
 
 if TYPE_CHECKING:
@@ -57,12 +58,7 @@ def import_(
             help="Name of the FAQ; articles are idempotent on (source, id). Default: the file name without extension, lower-cased.",
         ),
     ] = None,
-    allow_rejects: Annotated[
-        bool,
-        typer.Option(
-            "--allow-rejects", help="Import the good rows even when some are rejected."
-        ),
-    ] = False,
+    allow_rejects: AllowRejectsOption = False,
 ) -> None:
     """Load a FAQ; bad rows go to FILE.rejects.csv (exit 2 unless --allow-rejects)."""
     from cxloop.loop import kb_service
