@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -353,5 +354,6 @@ def main() -> None:
     try:
         app()
     except CxloopError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        # The message may hold brackets (a pattern, a list): never read them as markup.
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         sys.exit(2)
