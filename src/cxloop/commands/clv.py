@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cxloop.commands.options import CustomerColumnOption
 from cxloop.domain.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -35,9 +36,7 @@ def fit(
             help="Transactions: CSV, XLSX or JSON Lines, one row per purchase.",
         ),
     ],
-    customer_column: Annotated[
-        str, typer.Option("--customer-column", help="Column with the customer id.")
-    ],
+    customer_column: CustomerColumnOption,
     date_column: Annotated[
         str,
         typer.Option(

@@ -13,3 +13,8 @@ AllowRejectsOption = Annotated[
         "--allow-rejects", help="Import the good rows even when some are rejected."
     ),
 ]
+
+#: The column of a user's file that names the customer.
+CustomerColumnOption = Annotated[
+    str, typer.Option("--customer-column", help="Column with the customer id.")
+]

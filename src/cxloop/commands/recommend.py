@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cxloop.commands.options import CustomerColumnOption
+
 if TYPE_CHECKING:
     from cxloop.predict.recommend import RecommendEvaluation
 
@@ -32,9 +34,7 @@ def evaluate(
             help="Purchases, one row each: CSV (UTF-8 or Big5), XLSX or JSON Lines.",
         ),
     ],
-    customer_column: Annotated[
-        str, typer.Option("--customer-column", help="Column with the customer id.")
-    ],
+    customer_column: CustomerColumnOption,
     item_column: Annotated[
         str, typer.Option("--item-column", help="Column with the product or item.")
     ],
