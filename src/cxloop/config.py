@@ -67,6 +67,47 @@ class Settings(BaseSettings):
         description="Customer value pyramid: cumulative shares of customers, by CLV, "
         "in the top, high and medium tiers (the rest is low), comma-separated.",
     )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Address customers use to reach this server; survey links, "
+        "unsubscribe links and the embeddable snippet are built on it.",
+    )
+    smtp_host: str = Field(
+        default="",
+        description="SMTP server for survey invitations and follow-ups; empty: "
+        "messages are written as .eml files to outbox_dir instead of being sent.",
+    )
+    smtp_port: int = Field(default=587, description="SMTP server port.")
+    smtp_username: str = Field(default="", description="SMTP login; empty: none.")
+    smtp_password: str = Field(default="", description="SMTP password.")
+    smtp_security: str = Field(
+        default="starttls",
+        description="none, starttls or ssl (implicit TLS, usually port 465).",
+    )
+    smtp_from: str = Field(
+        default="cxloop <no-reply@cxloop.local>",
+        description="From address of the e-mails cxloop sends.",
+    )
+    outbox_dir: str = Field(
+        default="",
+        description="Folder the .eml files go to when smtp_host is empty; empty: next "
+        "to the SQLite file (<name>.outbox/), or ./cxloop.outbox/ for PostgreSQL.",
+    )
+    contact_cap_days: int = Field(
+        default=30,
+        description="At most one survey invitation per customer within this many days, "
+        "across all surveys (0: no cap).",
+    )
+    reminder_days: int = Field(
+        default=3,
+        description="Days after an unanswered invitation that its one reminder goes "
+        "out (0: no reminders).",
+    )
+    survey_rate_limit: int = Field(
+        default=20,
+        description="Submissions per minute one client may make to an anonymous "
+        "survey link.",
+    )
 
     @field_validator("value_tier_cuts", mode="before")
     @classmethod

@@ -126,12 +126,18 @@ class Interaction(Base):
 
 
 class Survey(Base):
+    """A questionnaire; ``definition`` keeps the whole validated spec it was made from."""
+
     __tablename__ = "survey"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    public_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    definition: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Question(Base):
@@ -145,10 +151,24 @@ class Question(Base):
     text_en: Mapped[str | None] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer, default=0)
     required: Mapped[bool] = mapped_column(Boolean, default=False)
+    kind: Mapped[str | None] = mapped_column(String(16))
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
 class Invitation(Base):
+    """A personal link to a survey, and the e-mails that carried it.
+
+    ``status``: queued (waiting for ``send_after``), sent, failed, skipped (contact
+    cap, unsubscribed or no address; ``error`` says which), partial, responded.
+    A trigger's invitation carries ``trigger_id`` and ``event_ref``: one per event.
+    """
+
     __tablename__ = "invitation"
+    __table_args__ = (
+        UniqueConstraint("trigger_id", "event_ref"),
+        Index("ix_invitation_customer_sent", "customer_id", "sent_at"),
+        Index("ix_invitation_status_send_after", "status", "send_after"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
@@ -158,6 +178,103 @@ class Invitation(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = _created()
+    email: Mapped[str | None] = mapped_column(String(320))
+    language: Mapped[str | None] = mapped_column(String(16))
+    send_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    trigger_id: Mapped[int | None] = mapped_column(
+        ForeignKey("survey_trigger.id", ondelete="SET NULL")
+    )
+    event_ref: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(Text)
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+
+class SurveyResponse(Base):
+    """One person's response to a survey: partial until submitted, then complete.
+
+    Its answers hang on ``interaction_id`` (kind ``survey_response``), so every metric
+    sees them. ``submission_key`` makes a repeated submit store one response.
+    """
+
+    __tablename__ = "survey_response"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    survey_id: Mapped[int] = mapped_column(
+        ForeignKey("survey.id", ondelete="CASCADE"), index=True
+    )
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitation.id", ondelete="SET NULL"), unique=True
+    )
+    interaction_id: Mapped[int] = mapped_column(
+        ForeignKey("interaction.id", ondelete="CASCADE"), unique=True
+    )
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
+    submission_key: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="partial")
+    language: Mapped[str | None] = mapped_column(String(16))
+    channel: Mapped[str | None] = mapped_column(String(40))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SurveyTrigger(Base):
+    """Send a survey when an event happens (purchase, case resolved, interaction)."""
+
+    __tablename__ = "survey_trigger"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(24))
+    conditions: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    delay_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    watermark: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = _created()
+
+
+class ContactSuppression(Base):
+    """A customer who asked not to be contacted on a channel (unsubscribe)."""
+
+    __tablename__ = "contact_suppression"
+    __table_args__ = (UniqueConstraint("customer_id", "channel"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    channel: Mapped[str] = mapped_column(String(16), default="email")
+    reason: Mapped[str] = mapped_column(String(40), default="unsubscribed")
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitation.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = _created()
+
+
+class WebhookEndpoint(Base):
+    """A system that pushes events, signed with HMAC-SHA256 by a shared secret."""
+
+    __tablename__ = "webhook_endpoint"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    secret: Mapped[str] = mapped_column(String(128))
+    source: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40), default="other")
+    mapping: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = _created()
+
+
+class WebhookDelivery(Base):
+    """A delivery already taken in; a replay with the same id adds nothing."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (UniqueConstraint("endpoint_id", "delivery_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_endpoint.id", ondelete="CASCADE")
+    )
+    delivery_id: Mapped[str] = mapped_column(String(200))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    interactions: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Answer(Base):
@@ -257,6 +374,7 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = _created()
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scopes: Mapped[list[Any] | None] = mapped_column(JSONType)
 
 
 class ImportRun(Base):
