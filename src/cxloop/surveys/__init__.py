@@ -1,0 +1,1 @@
+"""Surveys: definitions, distribution (links, e-mail, triggers) and responses."""
