@@ -313,7 +313,8 @@ def _import_table(summary: ImportSummary) -> Table:
 
 def _mount_command_groups() -> None:
     # customer_profiles adds score, show and outreach to the customers group;
-    # journey_peak_end adds peak-end to the journey group.
+    # journey_peak_end adds peak-end to the journey group; survey_distribution and
+    # survey_results add to the survey group.
     from cxloop.commands import (
         churn,
         clv,
@@ -328,6 +329,10 @@ def _mount_command_groups() -> None:
         monitor,
         recommend,
         segments,
+        survey,
+        survey_distribution,  # noqa: F401
+        survey_results,  # noqa: F401
+        webhook,
     )
 
     for name, group in (
@@ -342,6 +347,8 @@ def _mount_command_groups() -> None:
         ("journey", journey.app),
         ("drivers", drivers.app),
         ("kb", kb.app),
+        ("survey", survey.app),
+        ("webhook", webhook.app),
     ):
         app.add_typer(group, name=name)
 

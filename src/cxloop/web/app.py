@@ -26,8 +26,10 @@ from cxloop.domain.errors import InvalidInput, NotFound
 from cxloop.domain.throttle import LoginThrottle
 from cxloop.web.api import customers as customers_api
 from cxloop.web.api import initiatives as initiatives_api
+from cxloop.web.api import intake as intake_api
 from cxloop.web.api import journeys as journeys_api
 from cxloop.web.api import me, metrics
+from cxloop.web.api import surveys as surveys_api
 from cxloop.web.deps import CSRFError, LoginRequired, key_allowed
 from cxloop.web.i18n import load_translations
 from cxloop.web.templating import TEMPLATES_DIR, make_templates
@@ -39,6 +41,9 @@ from cxloop.web.ui import (
     initiatives,
     journey_editor,
     overview,
+    survey_form,
+    surveys,
+    unsubscribe,
 )
 from cxloop.web.ui import journeys as journeys_ui
 
@@ -147,6 +152,8 @@ def create_app(settings: Settings) -> FastAPI:
     for module in (initiatives, initiatives_api):
         app.include_router(module.router)
     for module in (drivers, journey_editor, journeys_ui, journeys_api):
+        app.include_router(module.router)
+    for module in (survey_form, unsubscribe, surveys, surveys_api, intake_api):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
