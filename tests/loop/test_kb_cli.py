@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from cxloop.cli import app
@@ -17,7 +18,12 @@ IMPORT = ["kb", "import", "--id-column", "pid", "--question-column", "question"]
 
 
 def _split_esun_faq(shared_data: Path, tmp_path: Path) -> tuple[Path, Path]:
-    """The FAQ less the last question of every pid with two or more, and those questions."""
+    """Hold out the last question of every pid with two or more.
+
+    The article stays in the knowledge base with all its answers; only that phrasing
+    of its question is held out (its row keeps the answer under the pid's first
+    question, which the import counts once).
+    """
     faq = pd.read_csv(
         shared_data / "esun_bank_faq_zh_hant" / "faq_kb.csv",
         keep_default_na=False,
@@ -25,23 +31,19 @@ def _split_esun_faq(shared_data: Path, tmp_path: Path) -> tuple[Path, Path]:
     )
     several = faq.groupby("pid")["pid"].transform("size") >= 2
     held = faq[several].groupby("pid").tail(1)
+    first = faq.groupby("pid")["question"].transform("first")
+    kept_rows = faq.copy()
+    kept_rows.loc[held.index, "question"] = first[held.index]
     kept = tmp_path / "faq_kept.csv"
-    faq.drop(index=held.index).to_csv(kept, index=False)
+    kept_rows.to_csv(kept, index=False)
     queries = tmp_path / "queries.csv"
     held[["pid", "question"]].to_csv(queries, index=False)
     return kept, queries
 
 
-def _counts(output: str) -> list[int]:
-    """The numbers of the import table: rows, rejected, articles new/updated, questions."""
-    row = next(line for line in output.splitlines() if line.startswith("│"))
-    return [int(cell.replace(",", "")) for cell in row.strip("│ ").split("│")]
-
-
-def test_kb_import_and_search_on_esun_faq_find_held_out_questions(
-    cli_settings: Settings, shared_data: Path, tmp_path: Path
-) -> None:
-    kept, queries = _split_esun_faq(shared_data, tmp_path)
+def _held_out_accuracy(
+    kept: Path, queries: Path, tmp_path: Path
+) -> tuple[float, float]:
     imported = runner.invoke(app, [*IMPORT, "--answer-column", "answer", str(kept)])
     assert imported.exit_code == 0, imported.output
     output = tmp_path / "matches.csv"
@@ -59,9 +61,40 @@ def test_kb_import_and_search_on_esun_faq_find_held_out_questions(
         .any(axis=1)
         .mean()
     )
-    # Measured 0.658 / 0.832 (docs/en/knowledge-base.md); floors guard regressions.
-    assert top1 >= 0.64
-    assert top3 >= 0.82
+    return float(top1), float(top3)
+
+
+def _counts(output: str) -> list[int]:
+    """The numbers of the import table: rows, rejected, articles new/updated, questions."""
+    row = next(line for line in output.splitlines() if line.startswith("│"))
+    return [int(cell.replace(",", "")) for cell in row.strip("│ ").split("│")]
+
+
+def test_kb_search_with_embeddings_meets_the_esun_faq_targets(
+    cli_settings: Settings, shared_data: Path, tmp_path: Path
+) -> None:
+    kept, queries = _split_esun_faq(shared_data, tmp_path)
+    top1, top3 = _held_out_accuracy(kept, queries, tmp_path)
+    # The issue's targets; measured 0.728 / 0.905 (docs/en/knowledge-base.md).
+    assert top1 >= 0.70
+    assert top3 >= 0.90
+
+
+def test_kb_search_bm25_only_finds_most_held_out_questions(
+    cli_settings: Settings,
+    shared_data: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cxloop.config import get_settings
+
+    monkeypatch.setenv("CXLOOP_EMBEDDINGS", "none")
+    get_settings.cache_clear()
+    kept, queries = _split_esun_faq(shared_data, tmp_path)
+    top1, top3 = _held_out_accuracy(kept, queries, tmp_path)
+    # Measured 0.695 / 0.878 without a local model; floors guard regressions.
+    assert top1 >= 0.68
+    assert top3 >= 0.86
 
 
 def test_kb_import_twice_inserts_nothing_the_second_time(

@@ -14,7 +14,15 @@ from cxloop.config import Settings
 from cxloop.web.app import create_app
 
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/health")}
+PUBLIC |= {("GET", "/s/{public_token}"), ("POST", "/s/{public_token}"),
+           ("GET", "/r/{token}"), ("POST", "/r/{token}"),
+           ("GET", "/embed/{public_token}.js")}  # fmt: skip
 PATH_VALUES = {"name": "nps", "ref": "M1", "initiative_id": "1", "action_id": "1"}
+PATH_VALUES["key"] = "relational-nps"
+PATH_VALUES |= {"public_token": "abc", "token": "abc"}
+PUBLIC |= {("POST", "/api/v1/webhooks/{endpoint_key}")}  # HMAC-signed instead
+PATH_VALUES["endpoint_key"] = "wh_unknown"
+PUBLIC |= {("GET", "/unsubscribe/{token}"), ("POST", "/unsubscribe/{token}")}
 
 
 def _route_table() -> list[tuple[str, str]]:

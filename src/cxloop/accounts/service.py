@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -19,6 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
+from cxloop.accounts.scopes import check_scopes
 from cxloop.config import Settings
 from cxloop.domain.errors import Conflict, InvalidInput
 from cxloop.domain.vocab import Role
@@ -34,13 +36,18 @@ _EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"'.]+$")
 
 @dataclass(frozen=True)
 class UserInfo:
-    """Who is signed in: a person, or an API key acting with a role (``id`` < 0)."""
+    """Who is signed in: a person, or an API key acting with a role (``id`` < 0).
+
+    ``scopes``: what a key created with scopes may do (see :mod:`cxloop.accounts.scopes`);
+    None acts with the rights of ``role``.
+    """
 
     id: int
     email: str
     name: str | None
     role: str
     language: str | None
+    scopes: tuple[str, ...] | None = None
 
 
 @lru_cache
@@ -168,9 +175,20 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def create_api_key(*, settings: Settings, name: str, role: str = "viewer") -> str:
-    """Create an API key acting with ``role``; the full key is returned only here."""
+def create_api_key(
+    *,
+    settings: Settings,
+    name: str,
+    role: str = "viewer",
+    scopes: Sequence[str] | None = None,
+) -> str:
+    """Create an API key acting with ``role``; the full key is returned only here.
+
+    ``scopes`` (such as ``interactions:write``) name what the key may do beyond
+    reading; None gives it the rights of ``role``.
+    """
     checked_role = check_role(role)
+    checked_scopes = None if scopes is None else list(check_scopes(scopes))
     if not name.strip():
         msg = "an API key needs a name"
         raise InvalidInput(msg)
@@ -183,6 +201,7 @@ def create_api_key(*, settings: Settings, name: str, role: str = "viewer") -> st
                 prefix=prefix,
                 key_hash=_digest(secret),
                 role=checked_role.value,
+                scopes=checked_scopes,
             )
         )
     return f"{KEY_PREFIX}_{prefix}_{secret}"
@@ -201,7 +220,10 @@ def verify_api_key(*, settings: Settings, key: str) -> UserInfo | None:
         if not hmac.compare_digest(row.key_hash, _digest(secret)):
             return None
         row.last_used_at = utcnow()
-        return UserInfo(-row.id, f"api-key:{row.name}", row.name, row.role, None)
+        scopes = None if row.scopes is None else tuple(map(str, row.scopes))
+        return UserInfo(
+            -row.id, f"api-key:{row.name}", row.name, row.role, None, scopes
+        )
 
 
 def ping_database(*, settings: Settings) -> None:

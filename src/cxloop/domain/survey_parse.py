@@ -121,6 +121,7 @@ def _question(raw: Any, path: str, earlier: list[QuestionSpec]) -> QuestionSpec:
             f"{path}.type: {raw.get('type')!r}; choose {kinds}"
         ) from None
     text = _required_text(raw.get("text"), f"{path}.text")
+    _check_roles(raw, kind, path)
     return QuestionSpec(
         key=key,
         kind=kind,
@@ -136,6 +137,17 @@ def _question(raw: Any, path: str, earlier: list[QuestionSpec]) -> QuestionSpec:
         pillar=_member(raw.get("pillar"), PILLARS, f"{path}.pillar"),
         weight=_weight(raw.get("weight", 1.0), f"{path}.weight"),
     )
+
+
+def _check_roles(raw: Mapping[str, Any], kind: QuestionKind, path: str) -> None:
+    """SERVQUAL (dimension + part) and CX-index (pillar) items must be scored."""
+    roles = [name for name in ("dimension", "part", "pillar") if raw.get(name)]
+    if roles and kind not in SCALED:
+        msg = f"{path}.{roles[0]}: only nps, csat, ces and rating questions are scored"
+        raise InvalidInput(msg)
+    if bool(raw.get("dimension")) != bool(raw.get("part")):
+        msg = f"{path}: a SERVQUAL item needs both dimension and part"
+        raise InvalidInput(msg)
 
 
 def _flag(value: Any, path: str) -> bool:
@@ -217,14 +229,20 @@ def _condition(raw: Any, path: str, earlier: list[QuestionSpec]) -> Condition | 
     if target.kind in SCALED:
         low, high = raw.get("min"), raw.get("max")
         numbers = [v for v in (low, high) if v is not None]
-        if not numbers or not all(isinstance(v, int | float) for v in numbers):
+        if not numbers or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in numbers
+        ):
             raise InvalidInput(f"{where}: a scored question needs min and/or max")
         return Condition(target.key, _num(low), _num(high))
     if target.kind is QuestionKind.TEXT:
         raise InvalidInput(f"{where}: cannot depend on an open-text question")
     wanted = raw.get("in")
     values = {c.value for c in target.choices}
-    if not isinstance(wanted, list) or not wanted or not set(wanted) <= values:
+    if (
+        not isinstance(wanted, list)
+        or not wanted
+        or not all(isinstance(v, str) and v in values for v in wanted)
+    ):
         raise InvalidInput(f"{where}.in: a list of {target.key!r} choice values")
     return Condition(target.key, any_of=tuple(wanted))
 

@@ -34,6 +34,7 @@ class InteractionKind(StrEnum):
     REVIEW = "review"
     SOCIAL_POST = "social_post"
     VISIT = "visit"
+    KIOSK = "kiosk"
     OTHER = "other"
 
 

@@ -151,24 +151,37 @@ def article_scores(index: Bm25Index, queries: Sequence[str]) -> npt.NDArray[np.f
     return np.asarray((terms @ index.weights.T).toarray(), dtype=np.float64)
 
 
+def top_of(
+    scores: npt.NDArray[np.float64], top: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """Positions and scores of the ``top`` best columns per row, best first.
+
+    Ties keep column order. Slots past the last positive score hold -1 and 0.0.
+    """
+    k = min(top, scores.shape[1])
+    positions = np.full((scores.shape[0], top), -1, dtype=np.int64)
+    values = np.zeros((scores.shape[0], top))
+    if k == 0:
+        return positions, values
+    best = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    found = np.take_along_axis(scores, best, axis=1)
+    positions[:, :k] = np.where(found > 0, best, -1)
+    values[:, :k] = np.where(found > 0, found, 0.0)
+    return positions, values
+
+
 def top_matches(
     index: Bm25Index, queries: Sequence[str], top: int
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """Article positions and scores of the ``top`` best articles per query, best first.
+    """Article positions and BM25 scores of the ``top`` best articles per query.
 
-    Ties keep article order. Slots past the last article with a positive score hold
-    -1 and 0.0.
+    Best first; ties keep article order; slots past the last article with a positive
+    score hold -1 and 0.0.
     """
-    k = min(top, index.n_articles)
-    positions = np.full((len(queries), top), -1, dtype=np.int64)
-    values = np.zeros((len(queries), top))
-    for start in range(0, len(queries), _BATCH):
-        scores = article_scores(index, queries[start : start + _BATCH])
-        if k == 0:
-            continue
-        best = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-        found = np.take_along_axis(scores, best, axis=1)
-        rows = slice(start, start + len(scores))
-        positions[rows, :k] = np.where(found > 0, best, -1)
-        values[rows, :k] = np.where(found > 0, found, 0.0)
-    return positions, values
+    parts = [
+        top_of(article_scores(index, queries[start : start + _BATCH]), top)
+        for start in range(0, len(queries), _BATCH)
+    ]
+    if not parts:
+        return np.full((0, top), -1, dtype=np.int64), np.zeros((0, top))
+    return np.vstack([p for p, _ in parts]), np.vstack([v for _, v in parts])

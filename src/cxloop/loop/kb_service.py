@@ -22,7 +22,14 @@ from cxloop.config import Settings
 from cxloop.domain.errors import InvalidInput
 from cxloop.ingest.readers import RawTable, read_table
 from cxloop.ingest.rejects import REJECT_COLUMNS, rejects_path_for
-from cxloop.loop.kb_index import build_index, top_matches
+from cxloop.loop.embeddings import Embedder, local_embedder
+from cxloop.loop.kb_index import article_scores, build_index, top_of
+from cxloop.loop.kb_vectors import (
+    ArticleTexts,
+    ensure_vectors,
+    hybrid_scores,
+    load_vectors,
+)
 from cxloop.store.engine import UnitOfWork, engine_for
 from cxloop.store.tables import KbArticle, KbQuestion
 
@@ -58,6 +65,8 @@ class KbImportSummary:
     rejects: list[Reject] = field(default_factory=list)
     rejects_path: Path | None = None
     committed: bool = False
+    embedded: int = 0
+    embedding_model: str | None = None
 
 
 @dataclass(frozen=True)
@@ -227,13 +236,16 @@ def import_faq(
     language: str = "zh-TW",
     source: str | None = None,
     allow_rejects: bool = False,
+    progress: Progress | None = None,
 ) -> KbImportSummary:
     """Load a FAQ file (CSV, XLSX or JSON Lines) into the knowledge base.
 
     Rows with an empty id, question or answer are rejected and written to
     ``FILE.rejects.csv``; nothing is written when some are rejected unless
     ``allow_rejects``. Articles are idempotent on ``(source, id)``; the source
-    defaults to the file name without extension, lower-cased.
+    defaults to the file name without extension, lower-cased. When a local embedding
+    model is available (``CXLOOP_EMBEDDINGS``), new or changed texts are embedded
+    (``progress(done, total)`` follows that part).
     """
     _check_options(language, source)
     table = read_table(path)
@@ -246,12 +258,28 @@ def import_faq(
     if rejects and not allow_rejects:
         return summary
     articles = _group(ids, questions, answers, good)
+    embedder = local_embedder(settings)
     with UnitOfWork(engine_for(settings.database_url)).session() as session:
         _save_articles(
             session, articles, source=name, language=language, summary=summary
         )
     summary.committed = True
+    if embedder is not None:
+        summary.embedding_model = embedder.name
+        corpus = _load_corpus(settings, name)
+        summary.embedded = _embed_corpus(settings, corpus, embedder, progress)
     return summary
+
+
+def _embed_corpus(
+    settings: Settings, corpus: _Corpus, embedder: Embedder, progress: Progress | None
+) -> int:
+    texts = [
+        ArticleTexts(article.id, questions, article.answer)
+        for article, questions in zip(corpus.articles, corpus.questions, strict=True)
+    ]
+    with UnitOfWork(engine_for(settings.database_url)).session() as session:
+        return ensure_vectors(session, texts, embedder, progress)
 
 
 @dataclass(frozen=True)
@@ -282,16 +310,31 @@ def _load_corpus(settings: Settings, source: str | None) -> _Corpus:
 
 
 def _ranked(
-    corpus: _Corpus, queries: Sequence[str], top: int, progress: Progress | None
+    settings: Settings,
+    corpus: _Corpus,
+    queries: Sequence[str],
+    top: int,
+    progress: Progress | None,
 ) -> list[list[KbMatch]]:
     if top < 1:
         raise InvalidInput(f"--top must be at least 1, got {top}")
     index = build_index(corpus.questions, [a.answer for a in corpus.articles])
+    embedder = local_embedder(settings)
+    vectors = None
+    if embedder is not None:
+        _embed_corpus(settings, corpus, embedder, None)
+        ids = [article.id for article in corpus.articles]
+        with UnitOfWork(engine_for(settings.database_url)).session() as session:
+            vectors = load_vectors(session, ids, embedder)
     results: list[list[KbMatch]] = []
     for start in range(0, len(queries), _CHUNK):
-        positions, scores = top_matches(index, queries[start : start + _CHUNK], top)
+        batch = queries[start : start + _CHUNK]
+        scores = article_scores(index, batch)
+        if embedder is not None and vectors is not None:
+            scores = hybrid_scores(scores, embedder.queries(batch), vectors)
+        positions, values = top_of(scores, top)
         for row_positions, row_scores in zip(
-            positions.tolist(), scores.tolist(), strict=True
+            positions.tolist(), values.tolist(), strict=True
         ):
             results.append([
                 KbMatch(corpus.articles[p].external_id, corpus.articles[p].source, round(s, 4), corpus.articles[p].title)
@@ -311,7 +354,7 @@ def search(
     progress: Progress | None = None,
 ) -> list[list[KbMatch]]:
     """The ``top`` best articles for each query, best first (fewer when few match)."""
-    return _ranked(_load_corpus(settings, source), queries, top, progress)
+    return _ranked(settings, _load_corpus(settings, source), queries, top, progress)
 
 
 def search_file(
@@ -336,7 +379,7 @@ def search_file(
     table = read_table(input_path)
     queries = _column(table, query_column, "query")
     corpus = _load_corpus(settings, source)
-    ranked = _ranked(corpus, queries, top, progress)
+    ranked = _ranked(settings, corpus, queries, top, progress)
     frame = pd.DataFrame(
         {name: table.values[name].to_pylist() for name in table.columns}
     )

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -588,3 +589,22 @@ class KbQuestion(Base):
         ForeignKey("kb_article.id", ondelete="CASCADE"), index=True
     )
     text: Mapped[str] = mapped_column(Text)
+
+
+class KbVector(Base):
+    """An embedding of an article's question or answer passage, by a local model.
+
+    Kept so that searches do not embed the whole knowledge base again; ``text_sha``
+    (SHA-256 of the text) finds vectors whose text changed.
+    """
+
+    __tablename__ = "kb_vector"
+    __table_args__ = (UniqueConstraint("article_id", "kind", "text_sha", "model"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("kb_article.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(8))
+    text_sha: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(60))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)

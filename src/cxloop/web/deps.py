@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Form, Request
+from fastapi import Depends, Form, HTTPException, Request
 
 from cxloop.accounts import service as accounts
+from cxloop.accounts.scopes import allows
 from cxloop.accounts.service import UserInfo
 from cxloop.config import Settings
 
@@ -74,6 +76,30 @@ def current_user(
 
 OptionalUser = Annotated[UserInfo | None, Depends(optional_user)]
 CurrentUser = Annotated[UserInfo, Depends(current_user)]
+
+
+def require_scope(scope: str) -> Callable[[UserInfo], UserInfo]:
+    """A dependency: the signed-in user or key, when it may act with ``scope``
+    (see :mod:`cxloop.accounts.scopes`); 403 with the reason otherwise.
+
+    Use as ``user: Annotated[UserInfo, Depends(require_scope("interactions:write"))]``.
+    """
+
+    def check(user: CurrentUser) -> UserInfo:
+        if allows(role=user.role, scopes=user.scopes, scope=scope):
+            return user
+        if user.scopes is not None:
+            held = ", ".join(user.scopes) or "none"
+            why = f"this API key does not have it (its scopes: {held})"
+        else:
+            why = f"the role {user.role} does not include it"
+        detail = (
+            f"forbidden: this needs the scope {scope} and {why}; create a key "
+            f"with `cxloop apikey create --scope {scope}`"
+        )
+        raise HTTPException(status_code=403, detail=detail)
+
+    return check
 
 
 def csrf_token(request: Request) -> str:
