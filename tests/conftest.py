@@ -18,6 +18,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from cxloop.config import Settings
+
+# Tests send survey e-mail by calling the dispatcher themselves; a web app started by a
+# test runs no background dispatcher unless the test asks for one.
+os.environ.setdefault("CXLOOP_DISPATCH_INTERVAL_SECONDS", "0")
 from cxloop.store.engine import dispose_engines
 from cxloop.store.migrate import upgrade
 

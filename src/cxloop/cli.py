@@ -203,6 +203,7 @@ def demo(
     from cxloop import lifecycle
     from cxloop.customers import profiles
     from cxloop.demo import service
+    from cxloop.demo import surveys as demo_surveys
 
     if out is not None:
         for path in service.write_demo(out_dir=out, seed=seed, size=size):
@@ -227,6 +228,8 @@ def demo(
         )
         bar.update(task, description="scoring customers (value, segments, churn risk)")
         profiles.score_customers(settings=settings)
+        bar.update(task, description="saving demo segments and the NPS survey")
+        demo_surveys.setup_demo_surveys(settings=settings)
     console.print(_demo_table(summary))
     _print_demo_login(summary.email, summary.password)
 

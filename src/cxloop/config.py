@@ -99,6 +99,12 @@ class Settings(BaseSettings):
         description="Folder the .eml files go to when smtp_host is empty; empty: next "
         "to the SQLite file (<name>.outbox/), or ./cxloop.outbox/ for PostgreSQL.",
     )
+    dispatch_interval_seconds: float = Field(
+        default=60.0,
+        description="How often a running web server sends due survey invitations, "
+        "reminders and trigger e-mails (0: never; then run `cxloop survey dispatch` "
+        "from cron).",
+    )
     contact_cap_days: int = Field(
         default=30,
         description="At most one survey invitation per customer within this many days, "

@@ -11,9 +11,12 @@ from cxloop import lifecycle
 from cxloop.accounts import service as accounts
 from cxloop.cli import app
 from cxloop.config import Settings
+from cxloop.customers.segments import list_segments
 from cxloop.demo.generator import generate
 from cxloop.demo.service import DEMO_EMAIL, DEMO_PASSWORD, load_demo
+from cxloop.demo.surveys import DEMO_SURVEY
 from cxloop.store.tables import Answer, Case, Customer, Interaction, Transaction
+from cxloop.surveys.definitions import get_survey
 
 
 def _count(url: str, table: type) -> int:
@@ -70,6 +73,12 @@ def test_cli_demo_if_empty_loads_once_then_adds_nothing(cli_settings: Settings) 
     assert "demo@cxloop.local" in first.output
     assert "cxloop-demo" in first.output
     assert not lifecycle.database_is_empty(cli_settings)
+    survey = get_survey(settings=cli_settings, key=DEMO_SURVEY)
+    assert survey.accepts_answers
+    assert survey.spec.name.zh.startswith("禾光生活")
+    segments = {s.key: s.members for s in list_segments(settings=cli_settings)}
+    assert segments["vip"] > 0
+    assert "unhappy_big_spenders" in segments
     count = _count(cli_settings.database_url, Interaction)
     second = runner.invoke(app, ["demo", "--size", "small", "--if-empty"])
     assert second.exit_code == 0, second.output

@@ -6,6 +6,9 @@ Every page and API route needs a session or (on ``/api/*``) an API key; only
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -117,9 +120,31 @@ def _health(settings: Settings) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
+def _lifespan(settings: Settings) -> Any:
+    """Start the survey dispatcher with the server and stop it at shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        dispatcher = None
+        if settings.dispatch_interval_seconds > 0:
+            from cxloop.surveys.dispatch import start_background_dispatcher
+
+            dispatcher = start_background_dispatcher(
+                settings, settings.dispatch_interval_seconds
+            )
+        try:
+            yield
+        finally:
+            if dispatcher is not None:
+                dispatcher.stop()
+
+    return lifespan
+
+
 def create_app(settings: Settings) -> FastAPI:
     """The cxloop web application for ``settings``."""
     app = FastAPI(
+        lifespan=_lifespan(settings),
         title="cxloop",
         version=__version__,
         description="Closed-loop customer experience management: metrics API.",
