@@ -70,7 +70,7 @@ def start_server(database: Path) -> tuple[subprocess.Popen[bytes], str]:
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
-            with urllib.request.urlopen(f"{url}/health", timeout=1):  # noqa: S310
+            with urllib.request.urlopen(f"{url}/health", timeout=1):
                 return process, url
         except OSError:
             time.sleep(0.1)
@@ -78,7 +78,9 @@ def start_server(database: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit(f"the server did not start; see {OUT / 'responses-serve.log'}")
 
 
-def load(url: str, rate: float, seconds: float, prefix: str, method: str = "POST") -> dict:
+def load(
+    url: str, rate: float, seconds: float, prefix: str, method: str = "POST"
+) -> dict:
     command = [sys.executable, str(HERE / "response_load.py"), "--url", url,
                "--rate", str(rate), "--seconds", str(seconds), "--prefix", prefix,
                "--method", method]  # fmt: skip
@@ -97,7 +99,9 @@ def stored(database: Path, prefix: str) -> int:
 
 def summary(result: dict) -> dict:
     latencies = sorted(result["latencies_ms"])
-    quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0] * 99
+    quantiles = (
+        statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0] * 99
+    )
     ok = result["statuses"].get("200", 0)
     return {"sent": result["sent"], "ok": ok, "rps": ok / result["seconds"],
             "errors": result["errors"] + result["sent"] - ok,
@@ -182,7 +186,9 @@ def main() -> None:
     try:
         load(f"{url}/s/{survey.public_token}", 50, 1, "warmupkeyx")
         rates = [int(r) for r in args.rates.split(",")]
-        rows = run_steps(f"{url}/s/{survey.public_token}", database, rates, args.seconds)
+        rows = run_steps(
+            f"{url}/s/{survey.public_token}", database, rates, args.seconds
+        )
         peak = peers(url, survey.public_token, min(args.seconds, 5.0))
     finally:
         process.terminate()

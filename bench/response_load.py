@@ -56,7 +56,9 @@ class Connection:
 
     async def request(self, head: bytes, body: bytes) -> int:
         if self.writer is None or self.reader is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            self.reader, self.writer = await asyncio.open_connection(
+                self.host, self.port
+            )
         self.writer.write(head + body)
         header = await self.reader.readuntil(b"\r\n\r\n")
         status = int(header.split(b" ", 2)[1])
@@ -96,7 +98,7 @@ async def _one(
         tally.statuses[status] += 1
         if status == 200:
             tally.ok_keys.add(key)
-    except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError):
+    except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
         tally.errors += 1
         connection.drop()
     finally:
@@ -161,4 +163,4 @@ if __name__ == "__main__":
     parser.add_argument("--prefix", default="bench-key-")
     parser.add_argument("--repeat-every", type=int, default=50)
     parser.add_argument("--method", default="POST")
-    print(json.dumps(asyncio.run(main(parser.parse_args()))))  # noqa: T201
+    print(json.dumps(asyncio.run(main(parser.parse_args()))))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from http.client import HTTPConnection
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
-import httpx
 import pytest
 from e2e_server import running_server
 from sqlalchemy import func, select
@@ -31,20 +33,31 @@ DEFINITION = {
 }
 
 
-async def _send_all(url: str, keys: list[str]) -> list[int]:
-    limit = asyncio.Semaphore(CONCURRENCY)
-    limits = httpx.Limits(max_connections=CONCURRENCY)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+def _send_all(url: str, keys: list[str]) -> list[int]:
+    """Every submission (and the repeats) over CONCURRENCY keep-alive connections."""
+    parts = urlsplit(url)
+    local = threading.local()
+    opened: list[HTTPConnection] = []
 
-        async def send(index: int) -> int:
-            form = {"_submission_key": keys[index], "nps": str(index % 11),
-                    "why": f"第 {index} 位"}  # fmt: skip
-            async with limit:
-                response = await client.post(url, data=form)
-            return response.status_code
+    def send(index: int) -> int:
+        if not hasattr(local, "conn"):
+            local.conn = HTTPConnection(parts.hostname or "", parts.port, timeout=30)
+            opened.append(local.conn)
+        body = urlencode({"_submission_key": keys[index], "nps": index % 11,
+                          "why": f"第 {index} 位"})  # fmt: skip
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        local.conn.request("POST", parts.path, body=body, headers=headers)
+        response = local.conn.getresponse()
+        response.read()
+        return int(response.status)
 
-        order = [*range(SUBMISSIONS), *range(REPEATS)]
-        return list(await asyncio.gather(*(send(i) for i in order)))
+    order = [*range(SUBMISSIONS), *range(REPEATS)]
+    try:
+        with ThreadPoolExecutor(CONCURRENCY) as pool:
+            return list(pool.map(send, order))
+    finally:
+        for conn in opened:
+            conn.close()
 
 
 def test_concurrent_submissions_are_stored_exactly_once(
@@ -55,7 +68,7 @@ def test_concurrent_submissions_are_stored_exactly_once(
         settings = Settings(database_url=f"sqlite:///{tmp_path / 'cxloop.db'}")
         survey = save_survey(settings=settings, definition=DEFINITION)
         keys = [secrets.token_urlsafe(18) for _ in range(SUBMISSIONS)]
-        codes = asyncio.run(_send_all(f"{server.url}/s/{survey.public_token}", keys))
+        codes = _send_all(f"{server.url}/s/{survey.public_token}", keys)
     assert codes == [200] * (SUBMISSIONS + REPEATS)
     with engine_for(settings.database_url).connect() as conn:
         responses = conn.scalar(select(func.count()).select_from(SurveyResponse))

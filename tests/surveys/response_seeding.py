@@ -10,7 +10,13 @@ from sqlalchemy import func, select
 
 from cxloop.config import Settings
 from cxloop.store.engine import UnitOfWork, engine_for
-from cxloop.store.tables import Answer, Customer, Interaction, Invitation, SurveyResponse
+from cxloop.store.tables import (
+    Answer,
+    Customer,
+    Interaction,
+    Invitation,
+    SurveyResponse,
+)
 from cxloop.surveys.definitions import SurveyRecord, save_survey
 
 NPS_SURVEY: dict[str, Any] = {

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -25,6 +27,7 @@ from cxloop.surveys.responses import (
     LinkExpired,
     LinkState,
     Outcome,
+    WriterBusy,
     new_submission_key,
     open_personal_link,
     open_public_link,
@@ -34,7 +37,9 @@ from cxloop.surveys.responses import (
 NOW = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
 
 
-def _answers_by_key(settings: Settings, interaction_id: int) -> dict[str, tuple]:
+def _answers_by_key(
+    settings: Settings, interaction_id: int
+) -> dict[str, tuple[str, float | None, str | None]]:
     with engine_for(settings.database_url).connect() as conn:
         rows = conn.execute(
             select(Question.key, Answer.metric, Answer.value, Answer.text)
@@ -138,14 +143,19 @@ def test_submit_missing_required_answer_is_invalid(settings: Settings) -> None:
 
 
 @pytest.mark.parametrize("status", ["closed", "draft"])
-def test_submit_to_survey_not_active_is_refused(settings: Settings, status: str) -> None:
+def test_submit_to_survey_not_active_is_refused(
+    settings: Settings, status: str
+) -> None:
     survey = make_survey(settings)
     set_status(settings=settings, key=survey.key, status=status)
     result = submit_response(settings=settings, public_token=survey.public_token,
                              submission_key=new_submission_key(), answers={"nps": "9"})  # fmt: skip
     assert result.outcome is Outcome.CLOSED
     assert counts(settings) == (0, 0, 0)
-    assert open_public_link(settings=settings, public_token=survey.public_token).status == status
+    assert (
+        open_public_link(settings=settings, public_token=survey.public_token).status
+        == status
+    )
 
 
 def test_submit_sees_a_changed_survey_at_once(settings: Settings) -> None:
@@ -222,10 +232,14 @@ def test_personal_link_answers_once(settings: Settings) -> None:
     assert (interaction.customer_id, interaction.channel, interaction.touchpoint) == (
         customer_id, "email", "台北信義店"
     )  # fmt: skip
-    assert open_personal_link(settings=settings, token=token).state is LinkState.ANSWERED
+    assert (
+        open_personal_link(settings=settings, token=token).state is LinkState.ANSWERED
+    )
 
 
-def test_personal_link_keeps_partial_answers_until_completed(settings: Settings) -> None:
+def test_personal_link_keeps_partial_answers_until_completed(
+    settings: Settings,
+) -> None:
     survey = make_survey(settings)
     token, _ = make_invitation(settings, survey)
     saved = submit_response(settings=settings, token=token, complete=False,
@@ -269,3 +283,29 @@ def test_empty_partial_save_stores_nothing(settings: Settings) -> None:
                              submission_key=new_submission_key(), answers={"nps": ""})  # fmt: skip
     assert result.outcome is Outcome.EMPTY
     assert counts(settings) == (0, 0, 0)
+
+
+def test_quick_submit_gives_up_while_another_process_writes(
+    sqlite_settings: Settings,
+) -> None:
+    survey = make_survey(sqlite_settings)
+    path = sqlite_settings.database_url.removeprefix("sqlite:///")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        started = time.perf_counter()
+        with pytest.raises(WriterBusy):
+            submit_response(settings=sqlite_settings, public_token=survey.public_token,
+                            submission_key=new_submission_key(), answers={"nps": "9"},
+                            quick=True)  # fmt: skip
+        assert time.perf_counter() - started < 2
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert counts(sqlite_settings) == (0, 0, 0)
+    with engine_for(sqlite_settings.database_url).connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+    done = submit_response(settings=sqlite_settings, public_token=survey.public_token,
+                           submission_key=new_submission_key(), answers={"nps": "9"},
+                           quick=True)  # fmt: skip
+    assert done.outcome is Outcome.STORED

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import secrets
+import sqlite3
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -77,11 +79,13 @@ def _invite(settings: Settings, survey: SurveyRecord, **fields: Any) -> str:
 def _responses(settings: Settings) -> list[tuple[str, int | None, str | None]]:
     with engine_for(settings.database_url).connect() as conn:
         rows = conn.execute(
-            select(SurveyResponse.status, SurveyResponse.customer_id, Interaction.channel)
+            select(
+                SurveyResponse.status, SurveyResponse.customer_id, Interaction.channel
+            )
             .join(Interaction, Interaction.id == SurveyResponse.interaction_id)
             .order_by(SurveyResponse.id)
         )
-        return [tuple(row) for row in rows]
+        return [(status, customer, channel) for status, customer, channel in rows]
 
 
 def test_public_form_renders_in_chinese_from_the_browser(
@@ -93,12 +97,20 @@ def test_public_form_renders_in_chinese_from_the_browser(
     assert page.template.name == "pages/survey_form.html"  # type: ignore[attr-defined]
     context = page.context  # type: ignore[attr-defined]
     assert context["lang"] == "zh-TW"
-    assert [q.key for q in context["questions"]] == ["nps", "improve", "csat", "channel"]
+    assert [q.key for q in context["questions"]] == [
+        "nps",
+        "improve",
+        "csat",
+        "channel",
+    ]
     assert '<html lang="zh-TW">' in page.text
-    assert "<legend class=\"question-text\">您有多大可能推薦我們？" in page.text
+    assert '<legend class="question-text">您有多大可能推薦我們？' in page.text
     assert page.text.count('type="radio" name="nps"') == 11
-    assert "完全不可能" in page.text and "送出回答" in page.text
-    assert "若您在「您有多大可能推薦我們？」的回答為 6 或以下，請回答此題。" in page.text
+    assert "完全不可能" in page.text
+    assert "送出回答" in page.text
+    assert (
+        "若您在「您有多大可能推薦我們？」的回答為 6 或以下，請回答此題。" in page.text
+    )
     assert "set-cookie" not in page.headers
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert re.search(r"<script(?![^>]*\bsrc=)", page.text) is None
@@ -111,7 +123,8 @@ def test_public_form_renders_in_english_when_asked(
     page = form_client.get(f"/s/{survey.public_token}?lang=en")
     assert '<html lang="en">' in page.text
     assert "How likely are you to recommend us?" in page.text
-    assert "Not at all likely" in page.text and "Extremely likely" in page.text
+    assert "Not at all likely" in page.text
+    assert "Extremely likely" in page.text
     assert "Answer this if your answer to “How likely are you to recommend us?” was 6 or less." in page.text  # fmt: skip
     assert f'action="/s/{survey.public_token}?lang=en"' in page.text
     assert "Save and finish later" not in page.text  # only on personal links
@@ -146,7 +159,8 @@ def test_invalid_submit_shows_messages_and_keeps_answers(
     assert ">排隊太久</textarea>" in page.text
     assert _responses(sqlite_settings) == []
     zh = form_client.post(f"/s/{survey.public_token}?lang=zh-TW", data={"nps": "x"})
-    assert "請從列出的數字中選擇一個。" in zh.text and "請回答這一題。" in zh.text
+    assert "請從列出的數字中選擇一個。" in zh.text
+    assert "請回答這一題。" in zh.text
 
 
 def test_double_submit_stores_one_response(
@@ -155,7 +169,10 @@ def test_double_submit_stores_one_response(
     url = f"/s/{survey.public_token}?lang=en"
     key = _key(form_client.get(url))
     answers = {"_submission_key": key, "nps": "9", "channel": "store"}
-    first, second = form_client.post(url, data=answers), form_client.post(url, data=answers)
+    first, second = (
+        form_client.post(url, data=answers),
+        form_client.post(url, data=answers),
+    )
     assert (first.status_code, second.status_code) == (200, 200)
     assert second.template.name == "pages/survey_form_state.html"  # type: ignore[attr-defined]
     assert "Thanks a lot!" in second.text
@@ -180,11 +197,15 @@ def test_personal_token_cannot_be_reused(
     page = form_client.get(f"/r/{token}")
     assert page.context["lang"] == "en"  # type: ignore[attr-defined]
     assert "Save and finish later" in page.text
-    action = re.search(r'<form class="survey-form" method="post" action="([^"]+)"', page.text)
-    assert action is not None and action.group(1) == f"/r/{token}?lang=en"
+    action = re.search(
+        r'<form class="survey-form" method="post" action="([^"]+)"', page.text
+    )
+    assert action is not None
+    assert action.group(1) == f"/r/{token}?lang=en"
     done = form_client.post(action.group(1),
                             data={"_submission_key": _key(page), "nps": "10", "channel": "app"})  # fmt: skip
-    assert done.status_code == 200 and "Thanks a lot!" in done.text
+    assert done.status_code == 200
+    assert "Thanks a lot!" in done.text
     again = form_client.get(f"/r/{token}")
     assert again.context["state"] == "answered"  # type: ignore[attr-defined]
     retry = form_client.post(action.group(1),
@@ -239,7 +260,8 @@ def test_unknown_and_expired_links_show_a_page(
                       expires_at=datetime.now(UTC) - timedelta(days=1))  # fmt: skip
     assert form_client.get(f"/r/{expired}?lang=en").status_code == 410
     unknown = form_client.get("/r/nothing-here?lang=en")
-    assert unknown.status_code == 404 and "Survey not found" in unknown.text
+    assert unknown.status_code == 404
+    assert "Survey not found" in unknown.text
     assert form_client.post("/s/nothing-here", data={"nps": "1"}).status_code == 404
 
 
@@ -273,9 +295,9 @@ def test_answers_show_up_in_the_nps_metric(
                          data={"_submission_key": secrets.token_urlsafe(18),
                                "nps": str(score), "channel": "app"})  # fmt: skip
     frame = metric_frame(settings=sqlite_settings, metric="nps", by=["channel"])
-    row = frame.set_index("channel").loc["web"]
-    assert int(row["n"]) == 6
-    assert row["value"] == pytest.approx(100 * (3 - 2) / 6)
+    rows = frame.to_dict("records")
+    assert [(r["channel"], r["n"]) for r in rows] == [("web", 6)]
+    assert rows[0]["value"] == pytest.approx(100 * (3 - 2) / 6)
 
 
 def test_embed_script_offers_the_survey(
@@ -285,11 +307,13 @@ def test_embed_script_offers_the_survey(
     assert script.status_code == 200
     assert script.headers["content-type"] == "application/javascript; charset=utf-8"
     assert f'"url": "http://127.0.0.1:8000/s/{survey.public_token}"' in script.text
-    assert "document.currentScript" in script.text and "textContent" in script.text
+    assert "document.currentScript" in script.text
+    assert "textContent" in script.text
     assert form_client.get("/embed/unknown.js").status_code == 404
     set_status(settings=sqlite_settings, key=survey.key, status="closed")
     closed = form_client.get(f"/embed/{survey.public_token}.js")
-    assert closed.status_code == 200 and "createElement" not in closed.text
+    assert closed.status_code == 200
+    assert "createElement" not in closed.text
 
 
 def test_form_pages_set_no_session_cookie(
@@ -300,5 +324,25 @@ def test_form_pages_set_no_session_cookie(
              form_client.post(f"/s/{survey.public_token}", data={"nps": "5", "channel": "app"})]  # fmt: skip
     assert [("set-cookie" in page.headers) for page in pages] == [False, False, False]
     with engine_for(sqlite_settings.database_url).connect() as conn:
-        opened = conn.scalar(select(func.count()).where(Invitation.opened_at.is_not(None)))
+        opened = conn.scalar(
+            select(func.count()).where(Invitation.opened_at.is_not(None))
+        )
     assert opened == 1
+
+
+def test_submit_waits_in_a_worker_while_another_process_writes(
+    form_client: TestClient, survey: SurveyRecord, sqlite_settings: Settings
+) -> None:
+    path = sqlite_settings.database_url.removeprefix("sqlite:///")
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(0.5, lambda: other.execute("ROLLBACK"))
+    release.start()
+    try:
+        page = form_client.post(f"/s/{survey.public_token}",
+                                data={"nps": "6", "channel": "store"})  # fmt: skip
+    finally:
+        release.join()
+        other.close()
+    assert page.status_code == 200
+    assert _responses(sqlite_settings) == [("complete", None, "web")]

@@ -10,13 +10,17 @@ in Python instead of sleeping in SQLite's busy handler for the file lock.
 from __future__ import annotations
 
 import threading
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, select
+from sqlalchemy.exc import OperationalError
 
 from cxloop.config import Settings
+from cxloop.domain.errors import CxloopError
 from cxloop.domain.survey_parse import parse_survey
 from cxloop.store.engine import sqlite_path
 from cxloop.store.tables import Question, Survey
@@ -26,6 +30,12 @@ from cxloop.surveys.definitions import SurveyRecord
 MAX_SURVEYS = 1_000
 
 _guard = threading.Lock()
+
+
+class WriterBusy(CxloopError):
+    """Another writer holds the SQLite store longer than the caller wants to wait."""
+
+
 _surveys: dict[tuple[str, int], SurveyRecord] = {}
 _write_locks: dict[str, threading.Lock] = {}
 
@@ -73,19 +83,48 @@ def _load(conn: Connection, survey_id: int) -> SurveyRecord:
     )
 
 
-def write_lock(settings: Settings) -> AbstractContextManager[object]:
-    """A lock for writers to an SQLite store in this process; no lock for PostgreSQL."""
+@contextmanager
+def write_lock(settings: Settings, *, wait: float = -1) -> Iterator[None]:
+    """Hold the lock of writers to an SQLite store in this process (no-op elsewhere).
+
+    With ``wait`` (seconds) give up with :class:`WriterBusy` instead of waiting longer.
+    """
     url = settings.database_url
     if sqlite_path(url) is None:
-        return nullcontext()
+        yield
+        return
     lock = _write_locks.get(url)
     if lock is None:
         with _guard:
             lock = _write_locks.setdefault(url, threading.Lock())
-    return lock
+    if not lock.acquire(timeout=wait):
+        raise WriterBusy("another writer holds the store")
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def forget_surveys() -> None:
     """Empty the survey cache (a test that edits survey rows behind the service's back)."""
     with _guard:
         _surveys.clear()
+
+
+@contextmanager
+def sqlite_wait(conn: Connection, wait: float) -> Iterator[None]:
+    """Within the block, SQLite waits at most ``wait`` seconds for its file lock."""
+    if wait < 0 or conn.dialect.name != "sqlite":
+        yield
+        return
+    driver: Any = conn.connection.driver_connection
+    (before,) = driver.execute("PRAGMA busy_timeout").fetchone()
+    driver.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+    try:
+        yield
+    except OperationalError as exc:
+        if "locked" not in str(exc):
+            raise
+        raise WriterBusy("another writer holds the store") from exc
+    finally:
+        driver.execute(f"PRAGMA busy_timeout = {int(before)}")

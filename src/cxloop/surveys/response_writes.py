@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Insert, Table, delete, insert, select, update
 from cxloop.domain.survey_spec import (
     AnswerValue,
     QuestionKind,
+    decode_choices,
     encode_answer,
 )
 from cxloop.store.tables import Answer, Interaction, Invitation, SurveyResponse
@@ -244,3 +245,28 @@ def _rewrite(
             completed_at=submission.now if submission.complete else None,
         )
     )
+
+
+def stored_answers(
+    conn: Connection, survey: SurveyRecord, interaction_id: int
+) -> dict[str, AnswerValue]:
+    """The answers stored on a response's interaction, by question key."""
+    keys = {question_id: key for key, question_id in survey.question_ids.items()}
+    rows = conn.execute(
+        select(Answer.question_id, Answer.value, Answer.text).where(
+            Answer.interaction_id == interaction_id
+        )
+    )
+    answers: dict[str, AnswerValue] = {}
+    for question_id, value, text in rows:
+        key = keys.get(question_id)
+        if key is None:
+            continue
+        kind = survey.spec.question(key).kind
+        if value is not None:
+            answers[key] = float(value)
+        elif kind is QuestionKind.MULTIPLE:
+            answers[key] = decode_choices(text)
+        elif text is not None:
+            answers[key] = text
+    return answers

@@ -44,18 +44,19 @@ from cxloop.domain.errors import InvalidInput, NotFound
 from cxloop.domain.survey_spec import (
     AnswerCheck,
     AnswerValue,
-    QuestionKind,
     check_answers,
-    decode_choices,
 )
 from cxloop.domain.vocab import Channel
 from cxloop.store.engine import engine_for
-from cxloop.store.tables import Answer, Customer, Invitation, Survey, SurveyResponse
+from cxloop.store.tables import Customer, Invitation, Survey, SurveyResponse
 from cxloop.store.types import utcnow
 from cxloop.surveys import response_writes as writes
 from cxloop.surveys.definitions import SurveyRecord
-from cxloop.surveys.form_cache import cached_survey, write_lock
+from cxloop.surveys.form_cache import WriterBusy as WriterBusy
+from cxloop.surveys.form_cache import cached_survey, sqlite_wait, write_lock
 
+#: How long a ``quick`` submission waits for the SQLite write lock (seconds).
+QUICK_WAIT = 0.05
 SUBMISSION_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 CHANNELS = frozenset(channel.value for channel in Channel)
 
@@ -112,6 +113,16 @@ class PersonalLink:
     answers: dict[str, AnswerValue] = field(default_factory=dict)
 
 
+def stores_inline(settings: Settings) -> bool:
+    """Whether a ``quick`` submission may run on the caller's thread (SQLite: yes).
+
+    An SQLite write takes well under a millisecond and writers queue anyway, so the
+    web layer stores on its event loop instead of paying for a worker thread; on
+    PostgreSQL (a network round trip) it uses a worker thread.
+    """
+    return engine_for(settings.database_url).dialect.name == "sqlite"
+
+
 def new_submission_key() -> str:
     """A fresh random key for one rendering of the form."""
     return secrets.token_urlsafe(18)
@@ -146,7 +157,9 @@ def open_personal_link(
             select(Customer.name).where(Customer.id == invitation.customer_id)
         )
         stored = writes.response_of_invitation(conn, invitation.id)
-        answers = _stored_answers(conn, survey, stored.interaction_id) if stored else {}
+        answers = (
+            writes.stored_answers(conn, survey, stored.interaction_id) if stored else {}
+        )
     if invitation.opened_at is None:
         with write_lock(settings), engine.begin() as conn:
             conn.execute(
@@ -183,6 +196,7 @@ def submit_response(
     language: str | None = None,
     channel: str | None = None,
     now: datetime | None = None,
+    quick: bool = False,
 ) -> SubmitResult:
     """Check and store one submission of the form, at most once.
 
@@ -190,6 +204,8 @@ def submit_response(
     are the form fields by question key. ``complete=False`` saves the valid answers of
     a personal link as a partial response. ``channel`` (a channel of the vocabulary,
     default ``web``) applies to anonymous links; a personal link uses its invitation's.
+    ``quick`` (anonymous links on SQLite) waits at most :data:`QUICK_WAIT` for the
+    write lock, so a caller on an event loop is never held up by a long writer.
 
     Raises
     ------
@@ -197,6 +213,8 @@ def submit_response(
         Neither or both tokens, a malformed ``submission_key`` or an unknown channel.
     NotFound
         The link is unknown (:class:`LinkExpired` when a personal link expired).
+    WriterBusy
+        With ``quick``: another writer held the store too long; nothing was stored.
     """
     if (public_token is None) == (token is None):
         raise InvalidInput("give either public_token or token")
@@ -213,7 +231,7 @@ def submit_response(
     )
     if token is not None:
         return _submit_personal(settings, token, answers, request)
-    return _submit_public(settings, public_token or "", answers, request)
+    return _submit_public(settings, public_token or "", answers, request, quick=quick)
 
 
 def _submit_public(
@@ -221,30 +239,43 @@ def _submit_public(
     public_token: str,
     answers: Mapping[str, str | Sequence[str]],
     request: writes.Submission,
+    *,
+    quick: bool,
 ) -> SubmitResult:
-    with engine_for(settings.database_url).connect() as conn:
-        survey = _survey_by(conn, settings, "token", public_token)
-    return replace(_store_public(settings, survey, answers, request), survey=survey)
+    """One connection, one short transaction: read the survey row, check, insert."""
+    engine = engine_for(settings.database_url)
+    wait = QUICK_WAIT if quick else -1
+    with (
+        write_lock(settings, wait=wait),
+        engine.connect() as conn,
+        sqlite_wait(conn, wait),
+    ):
+        try:
+            with conn.begin():
+                survey = _survey_by(conn, settings, "token", public_token)
+                check = check_answers(survey.spec, answers, complete=True)
+                refused = _refusal(survey, check, keeps_partial=False)
+                if refused is not None:
+                    return replace(refused, survey=survey)
+                ids = writes.insert_response(conn, survey, check.values, request, None)
+        except IntegrityError:
+            return _duplicate(conn, request.key, check, survey)
+    return SubmitResult(Outcome.STORED, check, *ids, survey=survey)
 
 
-def _store_public(
-    settings: Settings,
-    survey: SurveyRecord,
-    answers: Mapping[str, str | Sequence[str]],
-    request: writes.Submission,
-) -> SubmitResult:
+def _refusal(
+    survey: SurveyRecord, check: AnswerCheck, *, keeps_partial: bool
+) -> SubmitResult | None:
+    """CLOSED, INVALID or EMPTY when nothing of the submission is to be stored.
+
+    With ``keeps_partial`` (personal links) refused answers do not stop the valid ones
+    from being kept.
+    """
     if not survey.accepts_answers:
         return SubmitResult(Outcome.CLOSED, AnswerCheck({}, {}))
-    check = check_answers(survey.spec, answers, complete=True)
-    if not check.ok or not check.values:
+    if not check.values or (check.errors and not keeps_partial):
         return SubmitResult(Outcome.INVALID if check.errors else Outcome.EMPTY, check)
-    try:
-        engine = engine_for(settings.database_url)
-        with write_lock(settings), engine.begin() as conn:
-            ids = writes.insert_response(conn, survey, check.values, request, None)
-    except IntegrityError:
-        return _duplicate(settings, request.key, check)
-    return SubmitResult(Outcome.STORED, check, *ids)
+    return None
 
 
 def _submit_personal(
@@ -253,36 +284,24 @@ def _submit_personal(
     answers: Mapping[str, str | Sequence[str]],
     request: writes.Submission,
 ) -> SubmitResult:
-    with engine_for(settings.database_url).connect() as conn:
-        invitation = _invitation(conn, token, request.now)
-        survey = _survey_by(conn, settings, "id", invitation.survey_id)
-    result = _store_personal(settings, survey, invitation, answers, request)
-    return replace(result, survey=survey)
-
-
-def _store_personal(
-    settings: Settings,
-    survey: SurveyRecord,
-    invitation: writes.InvitationRow,
-    answers: Mapping[str, str | Sequence[str]],
-    request: writes.Submission,
-) -> SubmitResult:
-    if not survey.accepts_answers:
-        return SubmitResult(Outcome.CLOSED, AnswerCheck({}, {}))
-    check = check_answers(survey.spec, answers, complete=request.complete)
-    if not check.values:
-        return SubmitResult(Outcome.INVALID if check.errors else Outcome.EMPTY, check)
-    if not check.ok:
-        request = request.as_partial()
-    request = replace(request, channel=_channel(invitation.channel))
-    try:
-        engine = engine_for(settings.database_url)
-        with write_lock(settings), engine.begin() as conn:
-            done, response_id, interaction_id = writes.write_personal(
-                conn, survey, invitation, check.values, request
-            )
-    except IntegrityError:
-        return _duplicate(settings, request.key, check, personal=True)
+    engine = engine_for(settings.database_url)
+    with write_lock(settings), engine.connect() as conn:
+        try:
+            with conn.begin():
+                invitation = _invitation(conn, token, request.now)
+                survey = _survey_by(conn, settings, "id", invitation.survey_id)
+                check = check_answers(survey.spec, answers, complete=request.complete)
+                refused = _refusal(survey, check, keeps_partial=True)
+                if refused is not None:
+                    return replace(refused, survey=survey)
+                if not check.ok:
+                    request = request.as_partial()
+                request = replace(request, channel=_channel(invitation.channel))
+                done, response_id, interaction_id = writes.write_personal(
+                    conn, survey, invitation, check.values, request
+                )
+        except IntegrityError:
+            return _duplicate(conn, request.key, check, survey, personal=True)
     outcome = Outcome.SAVED
     if done != "written":
         outcome = Outcome(done)
@@ -291,23 +310,29 @@ def _store_personal(
     elif check.errors:
         outcome = Outcome.INVALID
     saved = outcome is Outcome.INVALID
-    return SubmitResult(outcome, check, response_id, interaction_id, saved)
+    return SubmitResult(outcome, check, response_id, interaction_id, saved, survey)
 
 
 def _duplicate(
-    settings: Settings, key: str, check: AnswerCheck, *, personal: bool = False
+    conn: Connection,
+    key: str,
+    check: AnswerCheck,
+    survey: SurveyRecord,
+    *,
+    personal: bool = False,
 ) -> SubmitResult:
     """After a unique-constraint refusal: the earlier response, or "answered"."""
-    with engine_for(settings.database_url).connect() as conn:
-        row = conn.execute(
-            select(SurveyResponse.id, SurveyResponse.interaction_id).where(
-                SurveyResponse.submission_key == key
-            )
-        ).first()
+    row = conn.execute(
+        select(SurveyResponse.id, SurveyResponse.interaction_id).where(
+            SurveyResponse.submission_key == key
+        )
+    ).first()
     if row is not None:
-        return SubmitResult(Outcome.DUPLICATE, check, row.id, row.interaction_id)
+        return SubmitResult(
+            Outcome.DUPLICATE, check, row.id, row.interaction_id, survey=survey
+        )
     if personal:
-        return SubmitResult(Outcome.ANSWERED, check)
+        return SubmitResult(Outcome.ANSWERED, check, survey=survey)
     raise InvalidInput("the response could not be stored; send the form again")
 
 
@@ -349,27 +374,3 @@ def _invitation(conn: Connection, token: str, now: datetime) -> writes.Invitatio
 
 def _channel(invitation_channel: str) -> str:
     return invitation_channel if invitation_channel in CHANNELS else "web"
-
-
-def _stored_answers(
-    conn: Connection, survey: SurveyRecord, interaction_id: int
-) -> dict[str, AnswerValue]:
-    keys = {question_id: key for key, question_id in survey.question_ids.items()}
-    rows = conn.execute(
-        select(Answer.question_id, Answer.value, Answer.text).where(
-            Answer.interaction_id == interaction_id
-        )
-    )
-    answers: dict[str, AnswerValue] = {}
-    for question_id, value, text in rows:
-        key = keys.get(question_id)
-        if key is None:
-            continue
-        kind = survey.spec.question(key).kind
-        if value is not None:
-            answers[key] = float(value)
-        elif kind is QuestionKind.MULTIPLE:
-            answers[key] = decode_choices(text)
-        elif text is not None:
-            answers[key] = text
-    return answers

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -173,6 +175,20 @@ def _after_submit(
                  personal=personal)  # fmt: skip
 
 
+async def _store(submit: Callable[..., SubmitResult], *, inline: bool) -> SubmitResult:
+    """Store on the event loop when that is quick (SQLite), else in a worker thread.
+
+    A store held by another writer for longer than ``QUICK_WAIT`` is retried in a
+    worker thread, so a long write elsewhere never stalls the event loop.
+    """
+    if inline:
+        try:
+            return submit(quick=True)
+        except responses.WriterBusy:
+            pass
+    return await run_in_threadpool(submit)
+
+
 def _limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter | None = getattr(request.app.state, "survey_limiter", None)
     if limiter is None:
@@ -210,12 +226,15 @@ async def public_submit(request: Request, public_token: str) -> Response:
         return _state(request, "rate_limited", language=language,
                       headers={"retry-after": str(wait)})  # fmt: skip
     answers, key, channel, _ = _read_form(await request.form())
+    submit = partial(
+        responses.submit_response, settings=_settings(request),
+        public_token=public_token, answers=answers, submission_key=key,
+        language=language, channel=channel,
+    )  # fmt: skip
     try:
-        result = await run_in_threadpool(
-            responses.submit_response, settings=_settings(request),
-            public_token=public_token, answers=answers, submission_key=key,
-            language=language, channel=channel,
-        )  # fmt: skip
+        result = await _store(
+            submit, inline=responses.stores_inline(_settings(request))
+        )
     except NotFound:
         return _state(request, "not_found", language=language)
     return _after_submit(request, result, answers, language)
