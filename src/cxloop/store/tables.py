@@ -346,6 +346,143 @@ class Case(Base):
     external_id: Mapped[str] = mapped_column(String(200))
     attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = _created()
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"))
+    language: Mapped[str | None] = mapped_column(String(16))
+    root_cause_topic: Mapped[str | None] = mapped_column(String(100))
+    first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    alert_rule_id: Mapped[int | None] = mapped_column(ForeignKey("alert_rule.id"))
+    followup_invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invitation.id", ondelete="SET NULL")
+    )
+    followup_score: Mapped[float | None] = mapped_column(Float)
+    followup_solved: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class CaseEvent(Base):
+    """One line of a case's history: who did what, when (nothing is ever rewritten).
+
+    ``kind``: created, routed, assigned, taken, handed_over, status, priority, comment,
+    reply, root_cause, escalated, sla_breached, followup_sent, followup_answered.
+    """
+
+    __tablename__ = "case_event"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("support_case.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    actor: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[str] = mapped_column(String(24))
+    body: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+
+class Team(Base):
+    """A group of agents that cases are routed to."""
+
+    __tablename__ = "team"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    lead_email: Mapped[str | None] = mapped_column(String(320))
+    assignment: Mapped[str] = mapped_column(String(16), default="round_robin")
+    calendar: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = _created()
+
+
+class TeamMember(Base):
+    """An agent in a team; ``away`` agents get no new cases."""
+
+    __tablename__ = "team_member"
+    __table_args__ = (UniqueConstraint("team_id", "user_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    away: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RoutingRule(Base):
+    """Send matching cases to a team; rules are tried by ``position``, first match wins."""
+
+    __tablename__ = "routing_rule"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(200))
+    conditions: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = _created()
+
+
+class SlaPolicy(Base):
+    """Targets in business minutes for a case priority."""
+
+    __tablename__ = "sla_policy"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    priority: Mapped[str] = mapped_column(String(10), unique=True)
+    first_response_minutes: Mapped[int] = mapped_column(Integer)
+    resolution_minutes: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = _created()
+
+
+class AlertRule(Base):
+    """Watch new feedback and act: open a case, send an e-mail, call a webhook.
+
+    ``kind``: detractor, negative_sentiment, churn_threat, keyword, metric_drop;
+    ``watermark`` is the last interaction id looked at.
+    """
+
+    __tablename__ = "alert_rule"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(24))
+    conditions: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    actions: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    watermark: Mapped[int] = mapped_column(Integer, default=0)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = _created()
+
+
+class AlertEvent(Base):
+    """A rule that fired, once per (rule, interaction), and what its actions did."""
+
+    __tablename__ = "alert_event"
+    __table_args__ = (UniqueConstraint("rule_id", "ref"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[int] = mapped_column(
+        ForeignKey("alert_rule.id", ondelete="CASCADE")
+    )
+    ref: Mapped[str] = mapped_column(String(200))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"))
+    interaction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("interaction.id", ondelete="SET NULL")
+    )
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("support_case.id", ondelete="SET NULL")
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    summary: Mapped[str] = mapped_column(Text)
+    results: Mapped[list[Any] | None] = mapped_column(JSONType)
+
+
+class ReplyTemplate(Base):
+    """A reply agents start from; ``{placeholders}`` are filled from the customer."""
+
+    __tablename__ = "reply_template"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    language: Mapped[str] = mapped_column(String(16), default="zh-TW")
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    topics: Mapped[list[Any] | None] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class User(Base):
