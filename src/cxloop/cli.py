@@ -329,6 +329,8 @@ def _mount_command_groups() -> None:
     # journey_peak_end adds peak-end to the journey group; survey_distribution and
     # survey_results add to the survey group.
     from cxloop.commands import (
+        alert,
+        case,
         churn,
         clv,
         customer_profiles,  # noqa: F401
@@ -341,10 +343,14 @@ def _mount_command_groups() -> None:
         kb,
         monitor,
         recommend,
+        reply,
         segments,
+        service_metrics,
+        sla,
         survey,
         survey_distribution,  # noqa: F401
         survey_results,  # noqa: F401
+        team,
         webhook,
     )
 
@@ -362,6 +368,12 @@ def _mount_command_groups() -> None:
         ("kb", kb.app),
         ("survey", survey.app),
         ("webhook", webhook.app),
+        ("case", case.app),
+        ("team", team.app),
+        ("sla", sla.app),
+        ("alert", alert.app),
+        ("reply", reply.app),
+        ("service", service_metrics.app),
     ):
         app.add_typer(group, name=name)
 

@@ -27,6 +27,7 @@ from cxloop.accounts import service as accounts
 from cxloop.config import Settings
 from cxloop.domain.errors import InvalidInput, NotFound
 from cxloop.domain.throttle import LoginThrottle
+from cxloop.web.api import cases as cases_api
 from cxloop.web.api import customers as customers_api
 from cxloop.web.api import initiatives as initiatives_api
 from cxloop.web.api import intake as intake_api
@@ -38,12 +39,14 @@ from cxloop.web.i18n import load_translations
 from cxloop.web.templating import TEMPLATES_DIR, make_templates
 from cxloop.web.ui import (
     auth,
+    cases,
     customers,
     docs,
     drivers,
     initiatives,
     journey_editor,
     overview,
+    service_dashboard,
     survey_form,
     surveys,
     unsubscribe,
@@ -179,6 +182,8 @@ def create_app(settings: Settings) -> FastAPI:
     for module in (drivers, journey_editor, journeys_ui, journeys_api):
         app.include_router(module.router)
     for module in (survey_form, unsubscribe, surveys, surveys_api, intake_api):
+        app.include_router(module.router)
+    for module in (cases, cases_api, service_dashboard):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
