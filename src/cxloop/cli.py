@@ -153,6 +153,13 @@ def serve(
     reload: Annotated[
         bool, typer.Option("--reload/--no-reload", help="Restart on code changes.")
     ] = False,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="Log one line per request (off behind a proxy that logs them).",
+        ),
+    ] = True,
 ) -> None:
     """Serve the dashboard and the REST API (uvicorn); the database must be migrated."""
     import uvicorn
@@ -178,6 +185,7 @@ def serve(
         port=port,
         reload=reload,
         proxy_headers=False,
+        access_log=access_log,
     )
 
 

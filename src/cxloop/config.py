@@ -117,8 +117,8 @@ class Settings(BaseSettings):
     )
     survey_rate_limit: int = Field(
         default=20,
-        description="Submissions per minute one client may make to an anonymous "
-        "survey link.",
+        description="Submissions per minute one client (IP address) may make to an "
+        "anonymous survey link (0: no limit).",
     )
 
     @field_validator("value_tier_cuts", mode="before")

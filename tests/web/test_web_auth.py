@@ -23,6 +23,7 @@ PATH_VALUES |= {"public_token": "abc", "token": "abc"}
 PUBLIC |= {("POST", "/api/v1/webhooks/{endpoint_key}")}  # HMAC-signed instead
 PATH_VALUES["endpoint_key"] = "wh_unknown"
 PUBLIC |= {("GET", "/unsubscribe/{token}"), ("POST", "/unsubscribe/{token}")}
+PATH_VALUES["case_id"] = "1"
 
 
 def _route_table() -> list[tuple[str, str]]:

@@ -175,13 +175,15 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_api_route(
         "/health", lambda: _health(settings), methods=["GET"], include_in_schema=False
     )
+    # The public survey form first: it is the hot path, matched before every other route.
+    app.include_router(survey_form.router)
     for module in (auth, overview, customers, docs, metrics, customers_api, me):
         app.include_router(module.router)
     for module in (initiatives, initiatives_api):
         app.include_router(module.router)
     for module in (drivers, journey_editor, journeys_ui, journeys_api):
         app.include_router(module.router)
-    for module in (survey_form, unsubscribe, surveys, surveys_api, intake_api):
+    for module in (unsubscribe, surveys, surveys_api, intake_api):
         app.include_router(module.router)
     for module in (cases, cases_api, service_dashboard):
         app.include_router(module.router)
