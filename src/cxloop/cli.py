@@ -25,6 +25,7 @@ from cxloop.domain.errors import CxloopError
 if TYPE_CHECKING:
     from cxloop.demo.service import DemoSummary
     from cxloop.ingest.summaries import ImportSummary
+    from cxloop.loop.worker import WorkerPass
 
 app = typer.Typer(
     name="cxloop",
@@ -142,6 +143,46 @@ def apikey_create(
         "recovered.[/yellow] Send it as 'Authorization: Bearer KEY'."
     )
     typer.echo(key)
+
+
+@app.command("worker")
+def worker(
+    watch: Annotated[
+        float | None,
+        typer.Option(
+            "--watch", help="Run a pass every this many seconds until stopped."
+        ),
+    ] = None,
+) -> None:
+    """Do the periodic work once: survey e-mail, alert rules, SLA escalations, follow-ups.
+
+    `cxloop serve` does this by itself every CXLOOP_DISPATCH_INTERVAL_SECONDS; run this
+    from cron (or with --watch in its own process) when the server does not.
+    """
+    import threading
+
+    from cxloop.loop import worker as loop_worker
+
+    settings = get_settings()
+    if watch is None:
+        _print_pass(loop_worker.run_pass(settings=settings))
+        return
+    stop = threading.Event()
+    try:
+        loop_worker.run_forever(
+            settings=settings, interval_seconds=watch, stop=stop, on_pass=_print_pass
+        )
+    except KeyboardInterrupt:
+        stop.set()
+
+
+def _print_pass(done: WorkerPass) -> None:
+    for name, result in done.results.items():
+        console.print(
+            f"{name}: {result}", highlight=False, markup=False, soft_wrap=True
+        )
+    for name, error in done.errors.items():
+        err_console.print(f"{name} failed: {error}", highlight=False, markup=False)
 
 
 @app.command("serve")

@@ -101,9 +101,9 @@ class Settings(BaseSettings):
     )
     dispatch_interval_seconds: float = Field(
         default=60.0,
-        description="How often a running web server sends due survey invitations, "
-        "reminders and trigger e-mails (0: never; then run `cxloop survey dispatch` "
-        "from cron).",
+        description="How often a running web server does the periodic work: due survey "
+        "invitations, reminders and trigger e-mails, alert rules, SLA escalations, "
+        "follow-up answers (0: never; then run `cxloop worker` from cron).",
     )
     contact_cap_days: int = Field(
         default=30,

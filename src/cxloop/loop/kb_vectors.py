@@ -10,6 +10,7 @@ A query's hybrid score for an article is
     + QUESTION_SIMILARITY_WEIGHT * max cosine(query, article's questions)
     + ANSWER_SIMILARITY_WEIGHT * max cosine(query, article's answer lines)
 
+Only articles sharing at least one term with the query (BM25 > 0) are ranked.
 The weights were chosen by two-fold cross-validation on the E.SUN bank FAQ (held-out
 questions): 0.726 top-1 and 0.903 top-3 on the held-out halves, against 0.695 and
 0.878 for BM25 alone (``bench/bench_kb.py`` measures it again).
@@ -188,4 +189,6 @@ def hybrid_scores(
         if owner.size:
             similarity = queries @ matrix.T
             scores = scores + weight * _best_per_article(similarity, owner, n_articles)
-    return np.asarray(scores, dtype=np.float64)
+    # Only articles that share a term with the question are candidates: embeddings
+    # rank them, but would otherwise give every article some similarity.
+    return np.asarray(np.where(bm25 > 0, scores, 0.0), dtype=np.float64)

@@ -124,22 +124,22 @@ def _health(settings: Settings) -> JSONResponse:
 
 
 def _lifespan(settings: Settings) -> Any:
-    """Start the survey dispatcher with the server and stop it at shutdown."""
+    """Start the periodic work (survey e-mail, alerts, escalations) with the server."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        dispatcher = None
+        worker = None
         if settings.dispatch_interval_seconds > 0:
-            from cxloop.surveys.dispatch import start_background_dispatcher
+            from cxloop.loop.worker import start_background_worker
 
-            dispatcher = start_background_dispatcher(
+            worker = start_background_worker(
                 settings, settings.dispatch_interval_seconds
             )
         try:
             yield
         finally:
-            if dispatcher is not None:
-                dispatcher.stop()
+            if worker is not None:
+                worker.stop()
 
     return lifespan
 
