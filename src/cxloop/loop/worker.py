@@ -1,8 +1,8 @@
 """The periodic work of the loop, in one pass: what a running server does every minute.
 
-One pass sends due survey e-mail (invitations, reminders, trigger e-mails), runs the
-alert rules over new feedback, escalates SLA breaches and records follow-up answers on
-their cases. Each step is independent: one that fails is logged and the others still
+One pass sends due survey e-mail (invitations, reminders, trigger e-mails), sends
+case follow-up surveys and records their answers on the cases, runs the alert rules
+over new feedback and escalates SLA breaches. Each step is independent: one that fails is logged and the others still
 run. ``cxloop serve`` runs a pass every ``CXLOOP_DISPATCH_INTERVAL_SECONDS``;
 ``cxloop worker`` runs one (or loops) for cron or a separate process. Every step claims
 its rows, so several workers may run at once.
@@ -32,18 +32,15 @@ class WorkerPass:
 
 
 def _steps() -> list[tuple[str, Callable[..., Any]]]:
-    from cxloop.loop import alerts, followup, sla
+    from cxloop.loop import alerts, followup_sending, sla
     from cxloop.surveys import dispatch
 
-    steps: list[tuple[str, Callable[..., Any]]] = [
+    return [
         ("surveys", dispatch.dispatch_due),
+        ("followups", followup_sending.run_followups),
         ("alerts", alerts.run_alert_rules),
         ("escalations", sla.escalate_breaches),
     ]
-    collect = getattr(followup, "collect_followup_answers", None)
-    if collect is not None:
-        steps.append(("followups", collect))
-    return steps
 
 
 def run_pass(*, settings: Settings, now: datetime | None = None) -> WorkerPass:
