@@ -168,7 +168,14 @@ def test_call_transcript_with_turns(
     assert texts == ["客戶: <b>退貨</b>\n客服: 好的"]
 
 
-def test_kiosk_answers_count_in_the_nps_metric(writer: TestClient) -> None:
+def _reading(settings: Settings) -> dict[str, str]:
+    """Headers of a viewer key without scopes (it reads by its role)."""
+    return {"Authorization": f"Bearer {_key(settings, scopes=None)}"}
+
+
+def test_kiosk_answers_count_in_the_nps_metric(
+    writer: TestClient, sqlite_settings: Settings
+) -> None:
     scores = [10, 9, 9, 3, 7]
     items = [
         {"external_id": f"k{i}", "kind": "kiosk", "touchpoint": "信義店",
@@ -176,16 +183,21 @@ def test_kiosk_answers_count_in_the_nps_metric(writer: TestClient) -> None:
         for i, s in enumerate(scores)
     ]  # fmt: skip
     assert writer.post(URL, json={"source": "kiosk", "items": items}).status_code == 200
-    rows = writer.get("/api/v1/metrics/nps", params={"by": "touchpoint"}).json()
+    reader = _reading(sqlite_settings)
+    rows = writer.get(
+        "/api/v1/metrics/nps", params={"by": "touchpoint"}, headers=reader
+    ).json()
     (row,) = [r for r in rows if r["touchpoint"] == "信義店"]
     assert row["n"] == 5
     assert row["value"] == pytest.approx((3 - 1) / 5 * 100)
-    csat = writer.get("/api/v1/metrics/csat").json()
+    csat = writer.get("/api/v1/metrics/csat", headers=reader).json()
     assert csat[0]["n"] == 5
 
 
-def test_openapi_documents_the_request_body(writer: TestClient) -> None:
-    schema = writer.get("/openapi.json").json()
+def test_openapi_documents_the_request_body(
+    writer: TestClient, sqlite_settings: Settings
+) -> None:
+    schema = writer.get("/openapi.json", headers=_reading(sqlite_settings)).json()
     body = schema["paths"][URL]["post"]["requestBody"]["content"]["application/json"]
     assert set(body["examples"]) == {"chat", "batch"}
     text = json.dumps(body["schema"])
@@ -209,3 +221,29 @@ def test_cli_key_with_scope_may_write(cli_settings: Settings) -> None:
     bad = runner.invoke(cli_app, ["apikey", "create", "--name", "x", "--scope", "all"])
     assert isinstance(bad.exception, InvalidInput)
     assert "scope 'all' is unknown" in str(bad.exception)
+
+
+def test_key_with_only_the_write_scope_cannot_read(writer: TestClient) -> None:
+    response = writer.get("/api/v1/metrics/nps")
+    assert response.status_code == 403
+    assert "may not read" in response.json()["detail"]
+    assert writer.get("/api/v1/me").status_code == 403
+
+
+def test_key_with_read_and_write_scopes_reads_and_writes(
+    intake_client: TestClient, sqlite_settings: Settings
+) -> None:
+    key = _key(sqlite_settings, scopes=["interactions:write", "read"])
+    intake_client.headers["Authorization"] = f"Bearer {key}"
+    assert intake_client.get("/api/v1/me").status_code == 200
+    response = intake_client.post(URL, json={"source": "google", **_review("r9")})
+    assert response.status_code == 201, response.text
+
+
+def test_key_without_scopes_reads_by_role(
+    intake_client: TestClient, sqlite_settings: Settings
+) -> None:
+    key = _key(sqlite_settings, role="viewer", scopes=None)
+    intake_client.headers["Authorization"] = f"Bearer {key}"
+    assert intake_client.get("/api/v1/me").status_code == 200
+    assert intake_client.post(URL, json=_review("r8")).status_code == 403

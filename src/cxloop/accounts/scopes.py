@@ -1,9 +1,10 @@
 """What an API key or a person may do beyond reading: the scopes.
 
 An API key created without scopes acts with the full rights of its role, as before
-scopes existed. A key created with scopes may do what its scopes name, whatever its
-role: a ``viewer`` key with ``interactions:write`` can push interactions and nothing
-else that writes. A person signed in acts with the rights of the role.
+scopes existed. A key created with scopes may do what its scopes name and nothing
+else, whatever its role: a key with only ``interactions:write`` can push interactions
+but read nothing (add ``read`` to let it read what its role may read). A person signed
+in acts with the rights of the role.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from cxloop.domain.errors import InvalidInput
 from cxloop.domain.vocab import Role
 
 INTERACTIONS_WRITE = "interactions:write"
+READ = "read"
 
 #: Every scope, with what it allows.
 SCOPES: dict[str, str] = {
+    READ: "read what the key's role may read (metrics, customers, surveys, cases)",
     INTERACTIONS_WRITE: "push interactions (chat, calls, reviews, social posts, "
     "kiosk answers) through POST /api/v1/interactions",
 }
@@ -25,8 +28,8 @@ SCOPES: dict[str, str] = {
 ROLE_SCOPES: dict[str, frozenset[str]] = {
     Role.ADMIN.value: frozenset(SCOPES),
     Role.ANALYST.value: frozenset(SCOPES),
-    Role.AGENT.value: frozenset(),
-    Role.VIEWER.value: frozenset(),
+    Role.AGENT.value: frozenset({READ}),
+    Role.VIEWER.value: frozenset({READ}),
 }
 
 

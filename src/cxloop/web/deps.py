@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Form, HTTPException, Request
 
 from cxloop.accounts import service as accounts
-from cxloop.accounts.scopes import allows
+from cxloop.accounts.scopes import READ, allows
 from cxloop.accounts.service import UserInfo
 from cxloop.config import Settings
 
@@ -68,7 +68,26 @@ def optional_user(request: Request, settings: SettingsDep) -> UserInfo | None:
 def current_user(
     user: Annotated[UserInfo | None, Depends(optional_user)],
 ) -> UserInfo:
-    """The signed-in user; raises :class:`LoginRequired` otherwise."""
+    """The signed-in user, or an API key that may read; LoginRequired when neither.
+
+    A key created with scopes reads only when they include ``read``: a key made to
+    push interactions cannot read customers (403).
+    """
+    if user is None:
+        raise LoginRequired
+    if user.scopes is not None and READ not in user.scopes:
+        held = ", ".join(user.scopes) or "none"
+        detail = (
+            f"forbidden: this API key may not read (its scopes: {held}); create a "
+            f"key with `cxloop apikey create --scope {READ}` to read"
+        )
+        raise HTTPException(status_code=403, detail=detail)
+    return user
+
+
+def _signed_in(
+    user: Annotated[UserInfo | None, Depends(optional_user)],
+) -> UserInfo:
     if user is None:
         raise LoginRequired
     return user
@@ -85,7 +104,7 @@ def require_scope(scope: str) -> Callable[[UserInfo], UserInfo]:
     Use as ``user: Annotated[UserInfo, Depends(require_scope("interactions:write"))]``.
     """
 
-    def check(user: CurrentUser) -> UserInfo:
+    def check(user: Annotated[UserInfo, Depends(_signed_in)]) -> UserInfo:
         if allows(role=user.role, scopes=user.scopes, scope=scope):
             return user
         if user.scopes is not None:
