@@ -19,7 +19,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from cxloop.config import Settings
 from cxloop.domain.errors import NotFound
@@ -35,6 +35,10 @@ from cxloop.web.ui.survey_form_views import form_values, question_views
 router = APIRouter(include_in_schema=False)
 FORM = "pages/survey_form.html"
 STATE = "pages/survey_form_state.html"
+#: Rendered state pages (thanks, closed, ...) kept per app: they depend only on the
+#: state, the language, the address and the survey's version.
+STATE_CACHE_SIZE = 512
+
 #: Form fields that are not answers; question keys cannot start with "_".
 KEY_FIELD, ACTION_FIELD, CHANNEL_FIELD = "_submission_key", "_action", "_channel"
 JS_TYPE = "application/javascript; charset=utf-8"
@@ -91,13 +95,28 @@ def _state(
     headers: dict[str, str] | None = None,
 ) -> Response:
     spec = survey.spec if survey is not None else None
-    context = {
-        "state": state,
-        "title": spec.name.get(language) if spec else "",
-        "thanks": spec.thanks.get(language) if spec and spec.thanks else "",
-    }
-    return _page(request, STATE, context, language=language,
-                 status_code=STATE_STATUS[state], headers=headers)  # fmt: skip
+    key = (
+        state, language, request.url.path, request.url.query,
+        survey.id if survey else None, survey.updated_at if survey else None,
+    )  # fmt: skip
+    cache: dict[tuple[Any, ...], bytes] = request.app.state.__dict__.setdefault(
+        "survey_state_pages", {}
+    )
+    body = cache.get(key)
+    if body is None:
+        context = {
+            "state": state,
+            "title": spec.name.get(language) if spec else "",
+            "thanks": spec.thanks.get(language) if spec and spec.thanks else "",
+        }
+        page = _page(request, STATE, context, language=language)
+        body = bytes(page.body)
+        if len(cache) >= STATE_CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+        cache[key] = body
+    response = HTMLResponse(body, status_code=STATE_STATUS[state], headers=headers)
+    response.headers["cache-control"] = "no-store"
+    return response
 
 
 def _form(
