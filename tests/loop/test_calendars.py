@@ -241,7 +241,11 @@ def test_missing_and_unreadable_files_are_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize("language", ["en", "zh-TW"])
 def test_calendar_example_in_the_docs_loads(tmp_path: Path, language: str) -> None:
     page = Path(__file__).resolve().parents[2] / "docs" / language / "cases.md"
-    example = page.read_text(encoding="utf-8").split("```yaml\n")[1].split("```")[0]
+    blocks = [
+        block.split("```")[0]
+        for block in page.read_text(encoding="utf-8").split("```yaml\n")[1:]
+    ]
+    example = next(block for block in blocks if "holidays_from" in block)
     desk = load_calendar(_write(tmp_path, example))
     assert desk.hours_on(date(2026, 11, 28)) == desk.weekly[0]  # make-up Saturday
     assert desk.hours_on(date(2026, 12, 31)) == ()
