@@ -41,19 +41,19 @@ TARGET_RATE, TARGET_P99 = 500, 100.0
 NOTE = [
     "",
     "Where a submission's time goes (cProfile and CPU time per request with the app "
-    "called in process, 2026-11-23): about 1.6 ms of CPU per submit against 0.85 ms "
-    "for `GET /health`; the response service (read the survey row, check, one "
-    "transaction of Core inserts) is 0.46 ms, the thank-you page 0.16 ms, the rest is "
-    "the framework (routing through every router of the app, middleware, form parsing) "
-    "and the HTTP server. What this benchmark led to: statements built once and Core "
-    "inserts on one connection (service 0.71 -> 0.46 ms), SQLite writes on the event "
-    "loop instead of a worker thread (-0.35 ms per request, and no hand-over of the "
-    "GIL; a writer held up by another process for over 50 ms still moves to a worker "
-    "thread), literal static paths instead of `url_for` (which walks every route), and "
-    "uvicorn's `httptools` parser and `uvloop` loop (about -0.5 ms per request on every "
-    "route), then the survey form's router first in `create_app` and `cxloop serve "
-    "--no-access-log` (no log line per request). A second uvicorn worker is the next "
-    "step when more is needed.",
+    "called in process, 2026-11-23): about 0.95 ms of CPU per submit (it was 1.6 ms) "
+    "against 0.85 ms for `GET /health`; the response service (read the survey row, "
+    "check, one transaction of Core inserts) is 0.46 ms, the rest is the framework "
+    "(routing, middleware, form parsing) and the HTTP server. What this benchmark led "
+    "to: statements built once and Core inserts on one connection (service 0.71 -> "
+    "0.46 ms), SQLite writes on the event loop instead of a worker thread (-0.35 ms per "
+    "request; a writer held up by another process for over 50 ms still moves to a "
+    "worker thread), literal static paths instead of `url_for`, uvicorn's `httptools` "
+    "parser and `uvloop` loop (about -0.5 ms per request on every route), the survey "
+    "form's router first in `create_app`, `cxloop serve --no-access-log`, and the "
+    "thank-you page rendered once per survey version, language and address (-0.5 ms). "
+    "Next, when more is needed: raw DBAPI inserts on SQLite, or a second uvicorn "
+    "worker.",
 ]
 SURVEY = {
     "key": "bench-nps",
