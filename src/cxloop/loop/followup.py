@@ -55,7 +55,7 @@ from cxloop.store.tables import (
 )
 from cxloop.store.types import utcnow
 from cxloop.surveys import invitations as inv
-from cxloop.surveys.definitions import _sync_questions
+from cxloop.surveys.definitions import sync_questions
 from cxloop.surveys.templates import template_definition
 
 #: Key of the follow-up survey, created from :data:`TEMPLATE` on first use.
@@ -125,7 +125,7 @@ def followup_survey(session: Session) -> Survey:
             )
             session.add(survey)
             session.flush()
-            _sync_questions(session, survey.id, spec)
+            sync_questions(session, survey.id, spec)
     except IntegrityError:  # made at the same moment by another transaction
         found = session.scalar(select(Survey).where(Survey.key == SURVEY_KEY))
         if found is None:

@@ -100,11 +100,16 @@ def save_survey(
         survey.definition = spec_to_dict(spec)
         survey.updated_at = utcnow()
         session.flush()
-        _sync_questions(session, survey.id, spec)
+        sync_questions(session, survey.id, spec)
         return _record(session, survey)
 
 
-def _sync_questions(session: Session, survey_id: int, spec: SurveySpec) -> None:
+def sync_questions(session: Session, survey_id: int, spec: SurveySpec) -> None:
+    """Make the survey's question rows match ``spec`` inside the caller's transaction.
+
+    Questions keep their ids (and answers) while their key stays; a question whose
+    kind changed is refused.
+    """
     existing = {
         q.key: q
         for q in session.scalars(
