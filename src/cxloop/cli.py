@@ -251,7 +251,7 @@ def demo(
     """Load the demo company 禾光生活 (Heguang Living) and create the demo login."""
     from cxloop import lifecycle
     from cxloop.customers import profiles
-    from cxloop.demo import service
+    from cxloop.demo import casework, service
     from cxloop.demo import surveys as demo_surveys
 
     if out is not None:
@@ -279,6 +279,8 @@ def demo(
         profiles.score_customers(settings=settings)
         bar.update(task, description="saving demo segments and the NPS survey")
         demo_surveys.setup_demo_surveys(settings=settings)
+        bar.update(task, description="agents, routing, SLAs and the detractor alert")
+        casework.setup_demo_casework(settings=settings)
     console.print(_demo_table(summary))
     _print_demo_login(summary.email, summary.password)
 
@@ -286,7 +288,8 @@ def demo(
 def _print_demo_login(email: str, password: str) -> None:
     console.print(
         f"Demo login\n  URL       http://127.0.0.1:8000\n"
-        f"  e-mail    {email}\n  password  {password}",
+        f"  e-mail    {email}\n  password  {password}\n"
+        f"  an agent  logistics.1@heguang.example (same password)",
         highlight=False,
     )
 

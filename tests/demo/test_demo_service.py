@@ -12,9 +12,11 @@ from cxloop.accounts import service as accounts
 from cxloop.cli import app
 from cxloop.config import Settings
 from cxloop.customers.segments import list_segments
+from cxloop.demo.casework import agent_email
 from cxloop.demo.generator import generate
 from cxloop.demo.service import DEMO_EMAIL, DEMO_PASSWORD, load_demo
 from cxloop.demo.surveys import DEMO_SURVEY
+from cxloop.store.engine import UnitOfWork, engine_for
 from cxloop.store.tables import Answer, Case, Customer, Interaction, Transaction
 from cxloop.surveys.definitions import get_survey
 
@@ -79,12 +81,32 @@ def test_cli_demo_if_empty_loads_once_then_adds_nothing(cli_settings: Settings) 
     segments = {s.key: s.members for s in list_segments(settings=cli_settings)}
     assert segments["vip"] > 0
     assert "unhappy_big_spenders" in segments
+    _assert_casework(cli_settings)
     count = _count(cli_settings.database_url, Interaction)
     second = runner.invoke(app, ["demo", "--size", "small", "--if-empty"])
     assert second.exit_code == 0, second.output
     assert "already holds data" in second.output
     assert "demo@cxloop.local" in second.output  # make run prints the login every time
     assert _count(cli_settings.database_url, Interaction) == count
+
+
+def _assert_casework(settings: Settings) -> None:
+    """The demo's desk: agents sign in, imported cases have team, owner and due times,
+    recent detractors became routed cases."""
+    agent = accounts.authenticate(
+        settings=settings, email=agent_email("logistics", 0), password="cxloop-demo"
+    )
+    assert agent is not None
+    assert agent.role == "agent"
+    with UnitOfWork(engine_for(settings.database_url)).session() as session:
+        cases = session.scalars(select(Case)).all()
+        imported = [c for c in cases if c.source == "demo"]
+        opened = [c for c in cases if c.alert_rule_id is not None]
+        assert imported
+        assert all(c.team_id is not None for c in imported)
+        assert all(c.first_response_due_at is not None for c in imported)
+        assert opened
+        assert all(c.team_id is not None and c.priority == "high" for c in opened)
 
 
 def test_cli_demo_out_writes_csv_files_only(
