@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,14 @@ from cxloop.surveys.triggers import add_trigger
 
 #: Dispatch passes run "now" (a little after the invitations are queued).
 NOW = datetime.now(UTC) + timedelta(minutes=10)
+
+
+@pytest.fixture(autouse=True)
+def _now_of_this_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NOW is taken when each test starts: a long suite must not age it."""
+    monkeypatch.setattr(
+        sys.modules[__name__], "NOW", datetime.now(UTC) + timedelta(minutes=10)
+    )
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -31,6 +32,14 @@ from cxloop.surveys.invitations import (
 
 #: Dispatch passes run "now" (a little after the invitations are queued).
 NOW = datetime.now(UTC) + timedelta(minutes=10)
+
+
+@pytest.fixture(autouse=True)
+def _now_of_this_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NOW is taken when each test starts: a long suite must not age it."""
+    monkeypatch.setattr(
+        sys.modules[__name__], "NOW", datetime.now(UTC) + timedelta(minutes=10)
+    )
 
 
 @pytest.fixture

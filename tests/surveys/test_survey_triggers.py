@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +31,12 @@ from cxloop.surveys.triggers import (
 )
 
 NOW = datetime.now(UTC)
+
+
+@pytest.fixture(autouse=True)
+def _now_of_this_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NOW is taken when each test starts: a long suite must not age it."""
+    monkeypatch.setattr(sys.modules[__name__], "NOW", datetime.now(UTC))
 
 
 @pytest.fixture
