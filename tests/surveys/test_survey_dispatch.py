@@ -5,7 +5,6 @@ from __future__ import annotations
 import email
 import sys
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import policy
 from pathlib import Path
@@ -38,17 +37,6 @@ def _now_of_this_test(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         sys.modules[__name__], "NOW", datetime.now(UTC) + timedelta(minutes=10)
     )
-
-
-@pytest.fixture
-def sink() -> Iterator[Sink]:
-    with running_sink() as server:
-        yield server
-
-
-@pytest.fixture
-def mail(settings: Settings, sink: Sink) -> Settings:
-    return mail_settings(settings, sink)
 
 
 def _invite(settings: Settings, *customers: int, key: str = "relational") -> None:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from distribution_seeding import add_customer, invitations, make_surveys
-from smtp_sink import PUBLIC_URL, Sink, body, mail_settings, running_sink
+from smtp_sink import PUBLIC_URL, Sink, body, mail_settings
 from sqlalchemy import select
 
 from cxloop.config import Settings
@@ -40,17 +39,6 @@ def _now_of_this_test(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         sys.modules[__name__], "NOW", datetime.now(UTC) + timedelta(minutes=10)
     )
-
-
-@pytest.fixture
-def sink() -> Iterator[Sink]:
-    with running_sink() as server:
-        yield server
-
-
-@pytest.fixture
-def mail(settings: Settings, sink: Sink) -> Settings:
-    return mail_settings(settings, sink)
 
 
 def test_invitation_arrives_with_personal_link_and_unsubscribe_link(
