@@ -379,7 +379,7 @@ def _import_table(summary: ImportSummary) -> Table:
 def _mount_command_groups() -> None:
     # customer_profiles adds score, show and outreach to the customers group;
     # journey_peak_end adds peak-end to the journey group; survey_distribution and
-    # survey_results add to the survey group.
+    # survey_results add to the survey group; text_train and text_topics add to text.
     from cxloop.commands import (
         alert,
         case,
@@ -403,6 +403,9 @@ def _mount_command_groups() -> None:
         survey_distribution,  # noqa: F401
         survey_results,  # noqa: F401
         team,
+        text,
+        text_topics,  # noqa: F401
+        text_train,  # noqa: F401
         webhook,
     )
 
@@ -426,6 +429,7 @@ def _mount_command_groups() -> None:
         ("alert", alert.app),
         ("reply", reply.app),
         ("service", service_metrics.app),
+        ("text", text.app),
     ):
         app.add_typer(group, name=name)
 

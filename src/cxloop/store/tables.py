@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from cxloop.store.types import JSONType, UTCDateTime, utcnow
@@ -124,6 +125,13 @@ class Interaction(Base):
     intent: Mapped[str | None] = mapped_column(String(32))
     attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = _created()
+    # Filled by the text stage (cxloop.text): when the text was scored, by which model
+    # version, the keywords and the confidences of emotion and intent.
+    keywords: Mapped[list[Any] | None] = mapped_column(JSONType)
+    emotion_confidence: Mapped[float | None] = mapped_column(Float)
+    intent_confidence: Mapped[float | None] = mapped_column(Float)
+    text_version: Mapped[str | None] = mapped_column(String(64))
+    text_scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
 
 class Survey(Base):
@@ -315,11 +323,28 @@ class Transaction(Base):
     created_at: Mapped[datetime] = _created()
 
 
+_OPEN_ALERT_CASE = (
+    "alert_rule_id IS NOT NULL AND customer_id IS NOT NULL"
+    " AND status IN ('new', 'in_progress', 'waiting_on_customer')"
+)
+
+
 class Case(Base):
     """Follow-up work on a customer (table ``support_case``)."""
 
     __tablename__ = "support_case"
-    __table_args__ = (UniqueConstraint("source", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("source", "external_id"),
+        # At most one open case per customer per alert rule, even under concurrent passes.
+        Index(
+            "uq_support_case_open_alert",
+            "customer_id",
+            "alert_rule_id",
+            unique=True,
+            sqlite_where=sql_text(_OPEN_ALERT_CASE),
+            postgresql_where=sql_text(_OPEN_ALERT_CASE),
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     customer_id: Mapped[int | None] = mapped_column(
         ForeignKey("customer.id"), index=True
