@@ -101,7 +101,8 @@ def test_service_followups_writes_the_outbox(cli_settings: Settings) -> None:
 
     done = _json(["service", "followups", "--json"])
 
-    assert done == {"sent": 1, "skipped": 0, "failed": 0, "answered": 0, "errors": []}
+    assert done == {"sent": 1, "skipped": 0, "failed": 0, "reminded": 0,
+                    "reminders_failed": 0, "answered": 0, "errors": []}  # fmt: skip
     outbox = Path(cli_settings.database_url.removeprefix("sqlite:///")).with_suffix(
         ".outbox"
     )

@@ -178,7 +178,7 @@ def _recovery_record(row: Any, overall: bool) -> dict[str, Any]:
 
 @app.command("followups")
 def followups(as_json: JsonOption = False) -> None:
-    """Send the due follow-up surveys of resolved cases and collect their answers.
+    """Send the due follow-up surveys (and reminders) of resolved cases; collect answers.
 
     A running ``cxloop serve`` does this in the background; run it from cron
     otherwise.
@@ -187,13 +187,14 @@ def followups(as_json: JsonOption = False) -> None:
 
     done = run_followups(settings=get_settings())
     record = {"sent": done.sent, "skipped": done.skipped, "failed": done.failed,
+              "reminded": done.reminded, "reminders_failed": done.reminders_failed,
               "answered": done.answered, "errors": list(done.errors)}  # fmt: skip
     if as_json:
         _echo_json(record)
         return
     console.print(
         f"follow-ups: {done.sent} sent, {done.skipped} skipped, {done.failed} failed; "
-        f"{done.answered} answers recorded on cases"
+        f"{done.reminded} reminders sent; {done.answered} answers recorded on cases"
     )
     for error in done.errors:
         console.print(f"[red]{error}[/red]")

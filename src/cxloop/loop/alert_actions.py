@@ -7,7 +7,10 @@ case action runs first, so that e-mails and webhooks can name the case.
 - **case**: at most one open case per customer and rule. When the customer already has
   an open case from this rule, the alert adds a ``comment`` event to it instead of
   opening another. Cases are opened with :func:`cxloop.loop.cases.open_case`, which
-  routes them and sets their SLA clocks.
+  routes them and sets their SLA clocks. Two passes at the same moment cannot both
+  open one: the partial unique index ``uq_support_case_open_alert`` refuses the
+  second, whose transaction (``open_case``'s own, rolled back whole) then comments on
+  the case the first opened; its result says ``already_open``.
 - **email**: one message per address through :class:`cxloop.surveys.mailer.Mailer`
   (SMTP, or ``.eml`` files in the outbox when no SMTP host is set).
 - **webhook**: ``POST`` of the alert as JSON with ``httpx`` (no redirects, the rule's
@@ -26,6 +29,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from cxloop.config import Settings
 from cxloop.domain.alert_rules import CaseAction, EmailAction, RuleSpec, WebhookAction
@@ -38,6 +42,10 @@ from cxloop.surveys.mailer import Mailer, MailError, OutgoingMail, escape
 
 #: Case statuses that count as open.
 OPEN_STATUSES = ("new", "in_progress", "waiting_on_customer")
+#: The index that keeps one open case per customer and rule, and the columns SQLite
+#: names when it refuses a row.
+OPEN_CASE_INDEX = "uq_support_case_open_alert"
+_OPEN_CASE_COLUMNS = "support_case.customer_id, support_case.alert_rule_id"
 _TEXT_LIMIT = 2000
 
 
@@ -91,11 +99,35 @@ def _comment(settings: Settings, case_id: int, alert: Alert) -> None:
 
 
 def run_case(settings: Settings, alert: Alert, action: CaseAction) -> dict[str, Any]:
-    """Open a case for ``alert``, or comment on the customer's open one."""
+    """Open a case for ``alert``, or comment on the customer's open one.
+
+    When another pass opens the customer's case for this rule between the look-up
+    and the insert, the index refuses this one: the alert then comments on that case
+    (``already_open`` in the result).
+    """
     existing = _open_case_of(settings, alert)
     if existing is not None:
         _comment(settings, existing, alert)
         return {"action": "case", "ok": True, "case_id": existing, "opened": False}
+    try:
+        case_id = _open(settings, alert, action)
+    except IntegrityError as exc:
+        existing = _open_case_of(settings, alert) if _open_case_clash(exc) else None
+        if existing is None:
+            raise
+        _comment(settings, existing, alert)
+        return {"action": "case", "ok": True, "case_id": existing, "opened": False,
+                "already_open": True}  # fmt: skip
+    return {"action": "case", "ok": True, "case_id": case_id, "opened": True}
+
+
+def _open_case_clash(exc: IntegrityError) -> bool:
+    """True when ``exc`` is the one-open-case-per-customer-and-rule index refusing."""
+    message = str(exc.orig)
+    return OPEN_CASE_INDEX in message or _OPEN_CASE_COLUMNS in message
+
+
+def _open(settings: Settings, alert: Alert, action: CaseAction) -> int:
     info = cases.open_case(
         settings=settings,
         customer_id=alert.customer_id,
@@ -113,7 +145,7 @@ def run_case(settings: Settings, alert: Alert, action: CaseAction) -> dict[str, 
         actor=alert.actor,
         now=alert.at,
     )
-    return {"action": "case", "ok": True, "case_id": info.id, "opened": True}
+    return info.id
 
 
 def _case_link(settings: Settings, case_id: int | None) -> str | None:

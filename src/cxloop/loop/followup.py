@@ -22,7 +22,9 @@ Rules of the follow-up, which differ from other survey invitations:
 - **One ask per case, one open ask per customer.** A case resolved again after being
   reopened is not asked twice, and a customer already holding an unanswered
   follow-up is not sent a second one (the event says so).
-- **No reminder.** Follow-ups are asked once.
+- **One reminder.** A follow-up still unanswered ``CXLOOP_REMINDER_DAYS`` after it
+  was sent gets one reminder (none with 0), never to an unsubscribed customer
+  (``followup_reminded`` in the case history).
 - **Switch off** by closing the survey: ``cxloop survey close case-followup``.
 
 The survey's answers are ordinary survey answers too, so follow-up CSAT appears in

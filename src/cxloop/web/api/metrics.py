@@ -1,17 +1,26 @@
-"""``GET /api/v1/metrics/{name}``: the same cuts as ``cxloop metrics`` on the CLI."""
+"""``GET /api/v1/metrics/{name}``: the same cuts as ``cxloop metrics`` on the CLI.
+
+Survey metrics (nps, csat, ces) are cut by any field; the service metrics of cases
+(fcr, aht, first_response_time, resolution_time, sla_compliance, recovery_rate,
+followup_csat) by one of team, agent or channel and by period.
+"""
 
 from __future__ import annotations
 
 import math
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from starlette.responses import JSONResponse, Response
 
 from cxloop.analytics import service as analytics
+from cxloop.loop import service_metric_frames as service_frames
 from cxloop.web.deps import CurrentUser, SettingsDep
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 router = APIRouter(prefix="/api/v1", tags=["metrics"])
 
@@ -20,6 +29,13 @@ class MetricName(StrEnum):
     NPS = "nps"
     CSAT = "csat"
     CES = "ces"
+    FCR = "fcr"
+    AHT = "aht"
+    FIRST_RESPONSE_TIME = "first_response_time"
+    RESOLUTION_TIME = "resolution_time"
+    SLA_COMPLIANCE = "sla_compliance"
+    RECOVERY_RATE = "recovery_rate"
+    FOLLOWUP_CSAT = "followup_csat"
 
 
 class OutputFormat(StrEnum):
@@ -37,13 +53,16 @@ def _clean(value: Any) -> Any:
 
 @router.get(
     "/metrics/{name}",
-    summary="A survey metric, overall or cut by fields and periods",
+    summary="A survey or service metric, overall or cut by fields and periods",
     responses={
         200: {
             "description": "An array of objects: the `by` fields, `period` (ISO "
             "date of the period start) when asked, `value`, `n`, `moe` (95 % margin "
             "of error), `previous_value`, `change`, `p_value` and `significant`; "
-            "null where undefined. CSV with the same columns when `format=csv`.",
+            "null where undefined. A service metric has `value`, `n`, `unit` (% or "
+            "seconds), `cases` and its own columns (`mean` of a time, the two SLA "
+            "clocks, ...) instead of the margin and change. CSV with the same "
+            "columns when `format=csv`.",
             "content": {"text/csv": {}},
         },
         401: {"description": "No session and no valid API key."},
@@ -53,13 +72,20 @@ def _clean(value: Any) -> Any:
 def metric(
     settings: SettingsDep,
     user: CurrentUser,  # noqa: ARG001 - signs the request in
-    name: Annotated[MetricName, Path(description="nps, csat or ces.")],
+    name: Annotated[
+        MetricName,
+        Path(
+            description="nps, csat, ces, or a service metric: fcr, aht, "
+            "first_response_time, resolution_time, sla_compliance, recovery_rate, "
+            "followup_csat."
+        ),
+    ],
     by: Annotated[
         list[str],
         Query(
             description="Cut by this field (repeat or comma-separate): channel, "
             "touchpoint, journey_stage, source, region, segment, language or a "
-            "customer attribute."
+            "customer attribute; service metrics: one of team, agent or channel."
         ),
     ] = [],  # noqa: B006 - FastAPI copies defaults per request
     period: Annotated[
@@ -80,7 +106,13 @@ def metric(
         OutputFormat, Query(description="json (default) or csv.")
     ] = OutputFormat.JSON,
 ) -> Response:
-    """NPS, CSAT or CES with its n and 95 % margin of error, as JSON or CSV."""
+    """NPS, CSAT or CES with its n and 95 % margin of error, or a service metric."""
+    if service_frames.is_service_metric(name.value):
+        frame = service_frames.service_metric_frame(
+            settings=settings, metric=name.value, by=by, period=period,
+            date_from=date_from, date_to=date_to, where=where,
+        )  # fmt: skip
+        return _respond(frame, format)
     frame = analytics.metric_frame(
         settings=settings,
         metric=name.value,
@@ -90,6 +122,10 @@ def metric(
         date_to=date_to,
         where=analytics.parse_where(where),
     )
+    return _respond(frame, format)
+
+
+def _respond(frame: pd.DataFrame, format: OutputFormat) -> Response:
     if format is OutputFormat.CSV:
         return Response(frame.to_csv(index=False), media_type="text/csv")
     records = [
