@@ -24,6 +24,7 @@ PUBLIC |= {("POST", "/api/v1/webhooks/{endpoint_key}")}  # HMAC-signed instead
 PATH_VALUES["endpoint_key"] = "wh_unknown"
 PUBLIC |= {("GET", "/unsubscribe/{token}"), ("POST", "/unsubscribe/{token}")}
 PATH_VALUES["case_id"] = "1"
+PATH_VALUES |= {"team_key": "billing", "user_id": "1"}  # /setup/teams pages
 
 
 def _route_table() -> list[tuple[str, str]]:

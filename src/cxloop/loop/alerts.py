@@ -121,7 +121,11 @@ def save_rules(*, settings: Settings, path: Path) -> RulesSaved:
     changing a rule's ``since`` makes it look again from there (it still fires only
     once per interaction).
     """
-    rules = read_rule_file(path)
+    return save_rule_specs(settings=settings, rules=read_rule_file(path))
+
+
+def save_rule_specs(*, settings: Settings, rules: list[RuleSpec]) -> RulesSaved:
+    """Insert or update parsed rules by key, in one transaction (see :func:`save_rules`)."""
     done: dict[str, list[str]] = {"inserted": [], "updated": [], "unchanged": []}
     with _uow(settings).session() as session:
         newest = session.scalar(select(func.max(Interaction.id))) or 0
