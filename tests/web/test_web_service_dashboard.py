@@ -76,3 +76,21 @@ def test_service_metrics_api_by_team_and_leaderboard(
 
 def test_service_api_needs_a_signed_in_caller(client: TestClient) -> None:
     assert client.get("/api/v1/service/metrics").status_code == 401
+
+
+def test_overview_shows_the_service_strip_once_cases_are_opened(
+    signed_in: TestClient, web_settings: Settings
+) -> None:
+    before = signed_in.get("/")
+    seed_cases(web_settings)
+
+    after = signed_in.get("/", params={"lang": "en"})
+
+    assert before.context["service"] is None  # type: ignore[attr-defined]
+    assert 'data-testid="overview-service"' not in before.text
+    service = after.context["service"]  # type: ignore[attr-defined]
+    assert (service.cases, service.fcr.value) == (10, 50.0)
+    assert 'data-testid="overview-service-fcr"' in after.text
+    assert "50.0%" in after.text
+    assert "10.0 min" in after.text  # AHT: 600 s per case
+    assert '<a href="/service?from=' in after.text

@@ -13,6 +13,7 @@ from cxloop.analytics import service as analytics
 from cxloop.analytics.service import OverviewFigures
 from cxloop.config import Settings
 from cxloop.domain.metrics import Change
+from cxloop.loop import service_metrics as sm
 from cxloop.web.i18n import N_
 
 METRICS = ("nps", "csat", "ces")
@@ -84,6 +85,8 @@ class Overview:
     cards: tuple[MetricCard, ...] = ()
     trend: tuple[TrendPoint, ...] = ()
     breakdowns: tuple[Breakdown, ...] = field(default_factory=tuple)
+    #: FCR, AHT, SLA met and recovery of the cases opened in the window (None: no cases).
+    service: sm.ServiceRow | None = None
 
     @property
     def empty(self) -> bool:
@@ -183,4 +186,11 @@ def build_overview(*, settings: Settings, filters: Filters) -> Overview:
         cards=tuple(_card(metric, figures.summary[metric]) for metric in METRICS),
         trend=_trend(figures),
         breakdowns=tuple(_breakdown(figures, name) for name in BREAKDOWN_FIELDS),
+        service=_service(settings, figures.date_from, figures.date_to),
     )
+
+
+def _service(settings: Settings, start: date, end: date) -> sm.ServiceRow | None:
+    """The service figures of the window, or None when no case was opened in it."""
+    rows = sm.service_metrics(settings=settings, date_from=start, date_to=end)
+    return rows[0] if rows and rows[0].cases else None

@@ -31,6 +31,6 @@ def overview(
         "pages/overview.html",
         {"page": page, "filters": page.filters, "cards": page.cards,
          "trend": page.trend, "breakdowns": page.breakdowns,
-         "channels": page.channels, "empty": page.empty},
+         "channels": page.channels, "empty": page.empty, "service": page.service},
         user=user,
     )  # fmt: skip
