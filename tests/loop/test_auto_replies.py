@@ -200,3 +200,38 @@ def test_auto_replies_take_a_stale_claim_again(replying: Settings, sink: Sink) -
     later = NOW + auto_replies.CLAIM_TTL
     assert run_auto_replies(settings=replying, now=later).answered == 1
     sink.wait_for(1)
+
+
+def test_chat_system_reads_back_the_answer_and_the_case(
+    replying: Settings, sink: Sink
+) -> None:
+    _post(replying, [
+        _item("c1", "密碼忘了怎麼辦？", kind="chat", channel="chat"),
+        _item("c2", "你們公司的股東會什麼時候開", kind="chat", channel="chat"),
+    ])  # fmt: skip
+    writer = accounts.create_api_key(settings=replying, name="chat", role="viewer",
+                                     scopes=["interactions:write"])  # fmt: skip
+    reader = accounts.create_api_key(settings=replying, name="bi", role="viewer",
+                                     scopes=["read"])  # fmt: skip
+    auth = {"Authorization": f"Bearer {writer}"}
+    with TestClient(create_app(replying)) as client:
+        before = client.get("/api/v1/interactions/helpdesk/c1", headers=auth).json()
+        worker.run_pass(settings=replying, now=NOW)
+        answered = client.get("/api/v1/interactions/helpdesk/c1", headers=auth)
+        handed = client.get("/api/v1/interactions/helpdesk/c2", headers=auth).json()
+        missing = client.get("/api/v1/interactions/helpdesk/nope", headers=auth)
+        refused = client.get(
+            "/api/v1/interactions/helpdesk/c1",
+            headers={"Authorization": f"Bearer {reader}"},
+        )
+
+    assert before["auto_reply"] is None
+    assert answered.status_code == 200, answered.text
+    reply = answered.json()["auto_reply"]
+    assert (reply["action"], reply["reason"]) == ("answered", "chat")
+    assert PASSWORD_ANSWER in reply["answer"]
+    assert sink.messages == []  # a chat answer is for the chat to post, not e-mail
+    assert handed["auto_reply"]["action"] == "handed_over"
+    assert handed["case_id"] == handed["auto_reply"]["case_id"] is not None
+    assert missing.status_code == 404
+    assert refused.status_code == 403

@@ -11,9 +11,11 @@ document the format in the OpenAPI schema.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter
 from starlette.concurrency import run_in_threadpool
@@ -29,6 +31,7 @@ from cxloop.ingest.intake import (
     intake_interactions,
     items_of,
 )
+from cxloop.ingest.intake_status import interaction_status
 from cxloop.web.api.intake_models import (
     EXAMPLES,
     IntakeResultPublic,
@@ -128,6 +131,32 @@ async def post_interactions(
     if not (isinstance(payload, dict) and "items" in payload):
         code = {"created": 201, "duplicate": 200}.get(result.items[0].status, 422)
     return JSONResponse(_public(result), status_code=code)
+
+
+@router.get(
+    "/interactions/{source}/{external_id:path}",
+    summary="What became of a pushed interaction: text scores, automatic reply, case",
+    responses={
+        404: {"description": "Nothing was stored under that source and id."},
+        403: {"description": "The key lacks the scope interactions:write."},
+    },
+)
+def get_interaction(
+    settings: SettingsDep,
+    _user: Writer,
+    source: Annotated[str, Path(max_length=100)],
+    external_id: Annotated[str, Path(max_length=200)],
+) -> dict[str, Any]:
+    """The key that pushes interactions may read them back. ``auto_reply`` is null
+    until the worker has looked at the message (with ``CXLOOP_AUTO_REPLY=on``), then
+    says ``action``: ``answered`` (``answer`` holds the text for a chat to post;
+    ``sent_to`` the address when it went by e-mail) or ``handed_over`` (``case_id``).
+    The text fields stay null until the text stage has scored the message."""
+    status = interaction_status(
+        settings=settings, source=source, external_id=external_id
+    )
+    encoded: dict[str, Any] = jsonable_encoder(asdict(status))
+    return encoded
 
 
 @router.post(
