@@ -38,7 +38,9 @@ from cxloop.web.deps import CSRFError, LoginRequired, key_allowed
 from cxloop.web.i18n import load_translations
 from cxloop.web.templating import TEMPLATES_DIR, make_templates
 from cxloop.web.ui import (
+    alert_rules,
     auth,
+    case_new,
     cases,
     customers,
     docs,
@@ -47,8 +49,10 @@ from cxloop.web.ui import (
     journey_editor,
     overview,
     service_dashboard,
+    service_setup,
     survey_form,
     surveys,
+    text_page,
     unsubscribe,
 )
 from cxloop.web.ui import journeys as journeys_ui
@@ -183,9 +187,13 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(module.router)
     for module in (drivers, journey_editor, journeys_ui, journeys_api):
         app.include_router(module.router)
+    app.include_router(text_page.router)
     for module in (unsubscribe, surveys, surveys_api, intake_api):
         app.include_router(module.router)
-    for module in (cases, cases_api, service_dashboard):
+    # /cases/new before /cases/{case_id}.
+    for module in (case_new, cases, cases_api, service_dashboard):
+        app.include_router(module.router)
+    for module in (alert_rules, service_setup):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
