@@ -115,10 +115,27 @@ class Settings(BaseSettings):
         description="Days after an unanswered invitation that its one reminder goes "
         "out (0: no reminders).",
     )
+    auto_reply: bool = Field(
+        default=False,
+        description="Answer new inbound chat and e-mail questions from the knowledge "
+        "base when confident, handing the others over as cases (true or false). Off "
+        "by default: turn it on once the knowledge base is loaded.",
+    )
     survey_rate_limit: int = Field(
         default=20,
         description="Submissions per minute one client (IP address) may make to an "
         "anonymous survey link (0: no limit).",
+    )
+    text_model_dir: str = Field(
+        default="",
+        description="Folder of the text models trained with `cxloop text train`; they "
+        "replace the shipped intent, emotion or sentiment model when scoring stored "
+        "texts. Empty: the shipped models only.",
+    )
+    taxonomy_path: str = Field(
+        default="",
+        description="Topic taxonomy (YAML) used when scoring stored texts; empty: the "
+        "shipped default CX taxonomy.",
     )
 
     @field_validator("value_tier_cuts", mode="before")

@@ -31,7 +31,9 @@ def test_run_pass_sends_queued_invitations_and_runs_every_step(
     )
     done = worker.run_pass(settings=settings)
     assert done.errors == {}
-    assert set(done.results) == {"surveys", "followups", "alerts", "escalations"}
+    assert set(done.results) == {
+        "text", "surveys", "followups", "alerts", "replies", "escalations"
+    }  # fmt: skip
     assert done.results["surveys"].sent == 1
     assert [i.status for i in invitations(settings)] == ["sent"]
 

@@ -1,10 +1,187 @@
-"""``cxloop text``: score free text (language, sentiment, emotion, topics, intent)."""
+"""``cxloop text``: score free text (language, sentiment, emotion, topics, intent).
+
+``score`` and ``rescore`` live here; ``train`` (commands/text_train.py) and ``topics`` /
+``themes`` (commands/text_topics.py) add themselves to the same group.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from cxloop.config import get_settings
+
+if TYPE_CHECKING:
+    from cxloop.text.pipeline import TextPassSummary
+    from cxloop.text.score_file import ScoreFileSummary
 
 app = typer.Typer(
     help="Text analytics: score comments, chats and reviews; train your own intents.",
     no_args_is_help=True,
 )
+console = Console()
+#: Problems listed one by one before the rest are counted.
+SHOWN_PROBLEMS = 20
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print plain JSON.")]
+
+
+def _bar() -> Progress:
+    return Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeRemainingColumn(), console=console, transient=True,
+    )  # fmt: skip
+
+
+@app.command("score")
+def score(
+    input_file: Annotated[
+        Path,
+        typer.Option(
+            "--input",
+            exists=True,
+            dir_okay=False,
+            help="CSV (UTF-8 or Big5), JSON Lines or Parquet file.",
+        ),
+    ],
+    text_column: Annotated[
+        str, typer.Option("--text-column", help="Column holding the text.")
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            dir_okay=False,
+            help="File to write (.csv, .jsonl or .parquet): every input "
+            "column plus the scores.",
+        ),
+    ],
+    id_column: Annotated[
+        str | None, typer.Option("--id-column", help="Column naming each row.")
+    ] = None,
+    model_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--model-dir",
+            file_okay=False,
+            help="Models trained with `cxloop text train`.",
+        ),
+    ] = None,
+    taxonomy: Annotated[
+        Path | None,
+        typer.Option(
+            "--taxonomy",
+            dir_okay=False,
+            help="Topic taxonomy YAML; default: the shipped one.",
+        ),
+    ] = None,
+    parts: Annotated[
+        str | None,
+        typer.Option(
+            "--parts",
+            help="Comma-separated parts to score (language, sentiment, emotion, "
+            "topics, intent, keywords); default: all. The others stay empty.",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Score every text of a file: language, sentiment, emotion, topics, intent."""
+    from cxloop.text.score_file import score_file
+    from cxloop.text.scoring import parse_parts
+
+    with _bar() as bar:
+        task = bar.add_task("scoring", total=None)
+
+        def report(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        summary = score_file(
+            input=input_file, text_column=text_column, id_column=id_column,
+            output=output, model_dir=model_dir, taxonomy_path=taxonomy, progress=report,
+            parts=parse_parts(parts),
+        )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(_plain(summary), ensure_ascii=False))
+        return
+    console.print(_score_table(summary))
+    _print_problems(summary.problems)
+
+
+@app.command("rescore")
+def rescore(
+    only_new: Annotated[
+        bool,
+        typer.Option(
+            "--only-new",
+            help="Score only the stored texts never scored yet (after a large import).",
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Score every stored text again (after a model or taxonomy change)."""
+    from cxloop.text import pipeline
+
+    step = pipeline.score_backlog if only_new else pipeline.rescore
+    with _bar() as bar:
+        task = bar.add_task("scoring stored texts", total=None)
+
+        def report(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        summary = step(settings=get_settings(), progress=report)
+    if as_json:
+        typer.echo(json.dumps(_plain(summary)))
+        return
+    console.print(_pass_table(summary))
+
+
+def _plain(summary: ScoreFileSummary | TextPassSummary) -> dict[str, object]:
+    data = dataclasses.asdict(summary)
+    return {k: str(v) if isinstance(v, Path) else v for k, v in data.items()}
+
+
+def _score_table(summary: ScoreFileSummary) -> Table:
+    title = Text(f"{summary.input} → {summary.output}")
+    table = Table(title=title, title_justify="left")
+    table.add_column("rows")
+    table.add_column("count", justify="right")
+    rows = [("scored", summary.rows), ("supported language", summary.supported),
+            ("unsupported or no letters", summary.unsupported),
+            ("truncated (too long)", summary.truncated),
+            ("left out (see rejects)", summary.rejects)]  # fmt: skip
+    rows += [(f"language {code}", n) for code, n in summary.languages.items()]
+    for name, count in rows:
+        table.add_row(name, f"{count:,}")
+    if summary.rejects_path is not None:
+        table.add_row("rejects file", Text(str(summary.rejects_path)))
+    table.add_row("seconds", f"{summary.seconds:,.1f}")
+    table.add_row("texts per second", f"{summary.texts_per_second:,.0f}")
+    table.add_row("text version", summary.text_version)
+    return table
+
+
+def _pass_table(summary: TextPassSummary) -> Table:
+    table = Table()
+    table.add_column("interactions")
+    table.add_column("count", justify="right")
+    table.add_row("scored", f"{summary.scored:,}")
+    table.add_row("unsupported or no letters", f"{summary.unsupported:,}")
+    table.add_row("still to score", f"{summary.remaining:,}")
+    table.add_row("text version", summary.text_version)
+    return table
+
+
+def _print_problems(problems: tuple[str, ...]) -> None:
+    for line in problems[:SHOWN_PROBLEMS]:
+        console.print(line, style="yellow", highlight=False, markup=False,
+                      soft_wrap=True)  # fmt: skip
+    if len(problems) > SHOWN_PROBLEMS:
+        console.print(f"... and {len(problems) - SHOWN_PROBLEMS} more", style="yellow")

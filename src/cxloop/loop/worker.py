@@ -2,10 +2,12 @@
 
 One pass sends due survey e-mail (invitations, reminders, trigger e-mails), sends
 case follow-up surveys and records their answers on the cases, runs the alert rules
-over new feedback and escalates SLA breaches. Each step is independent: one that fails is logged and the others still
-run. ``cxloop serve`` runs a pass every ``CXLOOP_DISPATCH_INTERVAL_SECONDS``;
-``cxloop worker`` runs one (or loops) for cron or a separate process. Every step claims
-its rows, so several workers may run at once.
+over new feedback, answers new inbound questions automatically (when
+``CXLOOP_AUTO_REPLY`` is on) and escalates SLA breaches. Each step is independent:
+one that fails is logged and the others still run. ``cxloop serve`` runs a pass
+every ``CXLOOP_DISPATCH_INTERVAL_SECONDS``; ``cxloop worker`` runs one (or loops) for
+cron or a separate process. Every step claims its rows, so several workers may run
+at once.
 """
 
 from __future__ import annotations
@@ -32,13 +34,16 @@ class WorkerPass:
 
 
 def _steps() -> list[tuple[str, Callable[..., Any]]]:
-    from cxloop.loop import alerts, followup_sending, sla
+    from cxloop.loop import alerts, auto_replies, followup_sending, sla
     from cxloop.surveys import dispatch
+    from cxloop.text import pipeline
 
     return [
+        ("text", pipeline.score_pending),
         ("surveys", dispatch.dispatch_due),
         ("followups", followup_sending.run_followups),
         ("alerts", alerts.run_alert_rules),
+        ("replies", auto_replies.run_auto_replies),
         ("escalations", sla.escalate_breaches),
     ]
 
