@@ -120,9 +120,9 @@ class Interaction(Base):
     language: Mapped[str | None] = mapped_column(String(16))
     sentiment: Mapped[str | None] = mapped_column(String(16))
     sentiment_score: Mapped[float | None] = mapped_column(Float)
-    emotion: Mapped[str | None] = mapped_column(String(32))
+    emotion: Mapped[str | None] = mapped_column(String(100))
     topics: Mapped[list[Any] | None] = mapped_column(JSONType)
-    intent: Mapped[str | None] = mapped_column(String(32))
+    intent: Mapped[str | None] = mapped_column(String(100))
     attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = _created()
     # Filled by the text stage (cxloop.text): when the text was scored, by which model
