@@ -15,7 +15,7 @@ from response_seeding import (
     make_invitation,
     make_survey,
 )
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from cxloop.config import Settings
 from cxloop.domain.errors import InvalidInput, NotFound
@@ -247,6 +247,8 @@ def test_personal_link_keeps_partial_answers_until_completed(
                             answers={"nps": "4", "topics": ["price"]})  # fmt: skip
     assert saved.outcome is Outcome.SAVED
     assert invitation_row(settings, token).status == "partial"
+    with engine_for(settings.database_url).begin() as conn:  # the text stage ran
+        conn.execute(update(Interaction).values(text_scored_at=NOW))
     link = open_personal_link(settings=settings, token=token)
     assert (link.state, link.answers) == (
         LinkState.OPEN, {"nps": 4.0, "topics": ("price",)}
@@ -261,6 +263,9 @@ def test_personal_link_keeps_partial_answers_until_completed(
     }  # fmt: skip
     assert counts(settings) == (1, 1, 2)
     assert invitation_row(settings, token).status == "responded"
+    with engine_for(settings.database_url).connect() as conn:  # new text: score again
+        row = conn.execute(select(Interaction.text, Interaction.text_scored_at)).one()
+    assert tuple(row) == ("價格", None)
 
 
 def test_personal_invalid_submit_saves_the_valid_answers(settings: Settings) -> None:

@@ -233,7 +233,11 @@ def _rewrite(
     conn.execute(
         update(Interaction)
         .where(Interaction.id == stored.interaction_id)
-        .values(occurred_at=submission.now, text=open_text(survey, values))
+        .values(
+            occurred_at=submission.now,
+            text=open_text(survey, values),
+            text_scored_at=None,  # the text changed: the text stage scores it again
+        )
     )
     conn.execute(
         update(SurveyResponse)
