@@ -252,6 +252,7 @@ def demo(
     from cxloop import lifecycle
     from cxloop.customers import profiles
     from cxloop.demo import casework, service
+    from cxloop.text import pipeline
     from cxloop.demo import surveys as demo_surveys
 
     if out is not None:
@@ -274,6 +275,11 @@ def demo(
 
         summary = service.load_demo(
             settings=settings, seed=seed, size=size, progress=report
+        )
+        bar.update(task, description="reading the comments (sentiment, topics, intent)")
+        pipeline.score_backlog(
+            settings=settings,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
         bar.update(task, description="scoring customers (value, segments, churn risk)")
         profiles.score_customers(settings=settings)

@@ -72,12 +72,13 @@ def extract_keywords(
     df = _batch_document_frequency(
         [f for f, en in zip(folded, english, strict=True) if en]
     )
+    most = max(1, max(df.values(), default=0))  # once per batch, not per text
     result: list[tuple[str, ...]] = []
     for text, fold, language in zip(texts, folded, languages, strict=True):
         if language.startswith("zh"):
             result.append(_chinese(text, fold, top))
         elif language == "en":
-            result.append(_english(fold, df, top))
+            result.append(_english(fold, df, most, top))
         else:
             result.append(())
     return result
@@ -87,7 +88,9 @@ def chinese_tokens(folded: str) -> list[tuple[str, int, int]]:
     """jieba's words of a folded text with their spans (stop words and symbols dropped)."""
     jieba = _jieba()[0]
     tokens = []
-    for word, start, end in jieba.tokenize(folded):
+    # Dictionary words only (no HMM guessing of new words): 1.7x faster, and a
+    # guessed word is seldom a telling keyword.
+    for word, start, end in jieba.tokenize(folded, HMM=False):
         word = word.strip()
         if len(word) < 2 or word in _ZH_STOP or _NOT_WORD.match(word):
             continue
@@ -114,9 +117,8 @@ def _chinese(text: str, folded: str, top: int) -> tuple[str, ...]:
     return tuple(shown[w] for w in ranked[:top])
 
 
-def _english(folded: str, df: Counter[str], top: int) -> tuple[str, ...]:
+def _english(folded: str, df: Counter[str], total: int, top: int) -> tuple[str, ...]:
     counts = Counter(english_tokens(folded))
-    total = max(1, df.total() and max(df.values()))
     ranked = sorted(
         counts, key=lambda w: -counts[w] * math.log(1 + total / (1 + df[w]))
     )
