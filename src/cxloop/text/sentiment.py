@@ -1,0 +1,125 @@
+"""Sentiment of zh-Hant, zh-Hans and English texts with the shipped linear models.
+
+Two models ship in ``cxloop/text/models/``:
+
+- ``sentiment_zh``: positive / negative, trained on Chinese reviews (hotels, food
+  delivery, online shopping). Traditional Chinese is normalised to Simplified before
+  features, so both scripts score alike. Its score is ``2 * P(positive) - 1``; a text
+  whose score lies inside the model's neutral band (``meta["neutral_band"]``, chosen on
+  the training part of a three-class Chinese corpus) is ``neutral``.
+- ``sentiment_en``: positive / neutral / negative, trained on English tweets, review
+  sentences and product reviews. Its score is ``P(positive) - P(negative)`` and its label
+  the most probable class.
+
+Texts in any other language (or ``und``) get ``None``: never a guess.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from cxloop.text.language import is_supported
+from cxloop.text.linear import LinearTextModel
+
+MODEL_DIR = Path(__file__).parent / "models"
+ZH_MODEL = "sentiment_zh"
+EN_MODEL = "sentiment_en"
+#: Used when a Chinese model records no neutral band of its own.
+DEFAULT_NEUTRAL_BAND = 0.2
+
+Sentiment = tuple[str, float]
+
+
+@cache
+def load_model(path: Path) -> LinearTextModel:
+    """Load (once per process) the linear model at ``path`` (no suffix)."""
+    return LinearTextModel.load(path)
+
+
+def _model_for(language: str) -> str:
+    return EN_MODEL if language == "en" else ZH_MODEL
+
+
+def _binary(model: LinearTextModel, texts: Sequence[str]) -> list[Sentiment]:
+    proba = model.predict_proba(texts)[:, model.labels.index("positive")]
+    band = float(model.meta.get("neutral_band", DEFAULT_NEUTRAL_BAND))
+    scores = 2.0 * proba - 1.0
+    return [(_label_from_score(s, band), round(float(s), 4)) for s in scores]
+
+
+def _label_from_score(score: float, band: float) -> str:
+    if abs(score) < band:
+        return "neutral"
+    return "positive" if score > 0 else "negative"
+
+
+def _three_way(model: LinearTextModel, texts: Sequence[str]) -> list[Sentiment]:
+    proba = model.predict_proba(texts)
+    pos, neg = model.labels.index("positive"), model.labels.index("negative")
+    scores = proba[:, pos] - proba[:, neg]
+    best = np.asarray(proba.argmax(axis=1))
+    return [
+        (model.labels[int(b)], round(float(s), 4))
+        for b, s in zip(best, scores, strict=True)
+    ]
+
+
+def score_with(model: LinearTextModel, texts: Sequence[str]) -> list[Sentiment]:
+    """Score ``texts`` with one sentiment model (binary with a neutral band, or 3-way)."""
+    if not texts:
+        return []
+    if set(model.labels) == {"positive", "negative"}:
+        return _binary(model, texts)
+    return _three_way(model, texts)
+
+
+def score_sentiment(
+    texts: Sequence[str], languages: Sequence[str], *, model_dir: Path | None = None
+) -> list[tuple[str, float] | None]:
+    """Return ``(label, score)`` for each text, or ``None`` where it is not supported.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        Raw texts.
+    languages : sequence of str
+        Their language codes, as :func:`cxloop.text.language.detect_languages` gives.
+    model_dir : Path, optional
+        Where ``sentiment_zh`` / ``sentiment_en`` live (default: the shipped models).
+
+    Returns
+    -------
+    list
+        ``(label, score)`` with label in ``SENTIMENTS`` and score in -1..1 (negative to
+        positive); ``None`` for texts in unsupported languages and ``und``.
+    """
+    if len(texts) != len(languages):
+        raise ValueError("score_sentiment needs one language per text")
+    folder = model_dir or MODEL_DIR
+    out: list[tuple[str, float] | None] = [None] * len(texts)
+    groups: dict[str, list[int]] = {}
+    for i, language in enumerate(languages):
+        if is_supported(language):
+            groups.setdefault(_model_for(language), []).append(i)
+    for name, indices in groups.items():
+        results = score_with(load_model(folder / name), [texts[i] for i in indices])
+        for i, result in zip(indices, results, strict=True):
+            out[i] = result
+    return out
+
+
+@cache
+def _version_of(path: Path) -> str:
+    head = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    return str(head["version"])
+
+
+def model_version(model_dir: Path | None = None) -> str:
+    """The version string of the sentiment models (changes when either is retrained)."""
+    folder = model_dir or MODEL_DIR
+    return "+".join(_version_of(folder / name) for name in (ZH_MODEL, EN_MODEL))
