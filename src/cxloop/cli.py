@@ -252,8 +252,8 @@ def demo(
     from cxloop import lifecycle
     from cxloop.customers import profiles
     from cxloop.demo import casework, service
-    from cxloop.text import pipeline
     from cxloop.demo import surveys as demo_surveys
+    from cxloop.text import pipeline
 
     if out is not None:
         for path in service.write_demo(out_dir=out, seed=seed, size=size):
