@@ -47,7 +47,7 @@ STOP_WORDS = frozenset((
 
 def _han_tokens(run: str) -> list[str]:
     """jieba's words (2+ characters) and the bigrams of each stretch between stop words."""
-    import jieba  # type: ignore[import-untyped]
+    import jieba
 
     jieba.setLogLevel(logging.WARNING)
     words = [str(word) for word in jieba.lcut(run)]

@@ -190,7 +190,9 @@ def build_overview(*, settings: Settings, filters: Filters) -> Overview:
     )
 
 
-def _service(settings: Settings, start: date, end: date) -> sm.ServiceRow | None:
+def _service(
+    settings: Settings, start: date | None, end: date | None
+) -> sm.ServiceRow | None:
     """The service figures of the window, or None when no case was opened in it."""
     rows = sm.service_metrics(settings=settings, date_from=start, date_to=end)
     return rows[0] if rows and rows[0].cases else None
