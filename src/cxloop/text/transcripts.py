@@ -1,0 +1,49 @@
+"""The customer's side of a conversation: what the text stage reads in a transcript.
+
+A chat or call transcript (``客戶: ...`` / ``客服: ...`` one turn a line, as the intake
+API stores it, or ``Customer: ... / Agent: ...``) mixes the customer's words with the
+agent's polite boilerplate ("已為您記錄，將儘快處理"), and the speaker labels themselves
+look like topic words (客服 = customer service). Sentiment, topics and intent are about
+the customer, so only the customer's turns are scored. A text without speaker labels
+is read whole.
+"""
+
+from __future__ import annotations
+
+import re
+
+CUSTOMER_LABELS = ("客戶", "客户", "顧客", "顾客", "客人", "消費者", "消费者", "customer",
+                   "client", "caller", "user")  # fmt: skip
+OTHER_LABELS = ("客服", "專員", "专员", "服務人員", "服务人员", "機器人", "机器人", "店員",
+                "店员", "agent", "bot", "staff", "support", "system", "系統", "系统")  # fmt: skip
+_LABEL = re.compile(
+    r"^[ \t]*("
+    + "|".join(map(re.escape, CUSTOMER_LABELS + OTHER_LABELS))
+    + r")[ \t]*[:：]",
+    re.IGNORECASE | re.MULTILINE,
+)
+_CUSTOMER = frozenset(label.lower() for label in CUSTOMER_LABELS)
+
+
+def customer_side(text: str) -> str:
+    """The customer's turns of a transcript, one a line; ``text`` itself otherwise.
+
+    A text is a transcript when a line starts with a customer label (``客戶:``,
+    ``Customer:``, ...); labels of the other side alone (a review saying ``Staff: rude``)
+    do not make one.
+
+    >>> customer_side("客戶: 包裹還沒到\\n客服: 已為您查詢")
+    '包裹還沒到'
+    >>> customer_side("The delivery was late.")
+    'The delivery was late.'
+    """
+    labels = list(_LABEL.finditer(text))
+    if not any(label.group(1).lower() in _CUSTOMER for label in labels):
+        return text
+    turns = []
+    for label, following in zip(labels, [*labels[1:], None], strict=True):
+        if label.group(1).lower() not in _CUSTOMER:
+            continue
+        end = following.start() if following is not None else len(text)
+        turns.append(text[label.end() : end].strip())
+    return "\n".join(turn for turn in turns if turn)
