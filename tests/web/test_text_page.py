@@ -159,6 +159,30 @@ def test_text_insights_count_topics_by_sentiment_on_both_engines(
     assert dict(found.languages) == {"zh-Hant": 3, "en": 2, "fr": 1}
 
 
+def test_text_insights_see_a_rescore_at_once_though_windows_are_cached(
+    text_store: Settings,
+) -> None:
+    before = text_insights(settings=text_store)
+    again = text_insights(settings=text_store, page=1)
+    engine = make_engine(text_store.database_url)
+    try:
+        with engine.begin() as connection:  # a rescore: new scores, a new scoring time
+            connection.execute(
+                update(tables.Interaction)
+                .where(tables.Interaction.text_scored_at.is_not(None))
+                .values(sentiment="positive", text_scored_at=datetime.now(UTC))
+            )
+    finally:
+        engine.dispose()
+
+    after = text_insights(settings=text_store)
+
+    assert again.sentiments == before.sentiments
+    assert dict(before.sentiments)["negative"] == 3
+    assert dict(after.sentiments) == {"positive": after.texts}
+    assert after.texts == before.texts == 6
+
+
 def test_text_insights_trend_counts_topics_per_month(text_store: Settings) -> None:
     trend = text_insights(settings=text_store, period="month").trend
     assert trend.periods == (date(2025, 3, 1), date(2025, 4, 1), date(2025, 5, 1))

@@ -102,6 +102,14 @@ def text_counts(*, settings: Settings) -> tuple[int, int]:
     return int(total), int(scored)
 
 
+def last_scored(*, settings: Settings) -> datetime | None:
+    """When a text was last scored (the index on ``text_scored_at`` answers it)."""
+    query = select(func.max(Interaction.text_scored_at))
+    with engine_for(settings.database_url).connect() as connection:
+        last = connection.execute(query).scalar()
+    return None if last is None else _aware(last)
+
+
 def scored_span(*, settings: Settings, zone: str) -> tuple[date, date] | None:
     """The business-zone dates of the first and the last scored text, if any."""
     query = select(

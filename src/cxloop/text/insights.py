@@ -35,6 +35,7 @@ from cxloop.config import Settings
 from cxloop.domain.errors import InvalidInput
 from cxloop.text import insight_frames as frames
 from cxloop.text import insight_reads as reads
+from cxloop.text.insight_cache import VersionedCache
 from cxloop.text.insight_frames import (
     SENTIMENT_BUCKETS,
     UNRATED,
@@ -153,12 +154,13 @@ def text_insights(
     window = resolve_window(span, chosen.date_from, chosen.date_to, DEFAULT_MONTHS)
     kept = reads.customers_kept(settings=settings, where=chosen.where)
     scope = reads.Scope(window, zone, chosen.where, chosen.language, kept)
-    frame = reads.read_scored(settings=settings, scope=scope)
-    hits = frames.aligned_hits(frame, reads.read_hits(settings=settings, scope=scope))
-    rows = frames.topic_table(hits)
-    keywords = reads.read_keywords(
-        settings=settings, scope=scope, ids=frame["interaction_id"], top=top
+    version = (status.texts, status.scored, reads.last_scored(settings=settings))
+    key = (settings.database_url, window, zone, tuple(sorted(chosen.where.items())),
+           chosen.language, top)  # fmt: skip
+    frame, hits, keywords = _WINDOWS.get(
+        key, version, lambda: _read_window(settings, scope, top)
     )
+    rows = frames.topic_table(hits)
     trend = [row.topic for row in rows[:trend_topics]]
     return TextInsights(
         status=status, span=span, texts=len(frame),
@@ -172,6 +174,24 @@ def text_insights(
         languages=frames.value_counts(frame["language"]),
         verbatims=_verbatims(settings, frame, hits, (topic, sentiment), (page, per_page), zone),
     )  # fmt: skip
+
+
+#: The whole-window reads of the last few filter sets (see insight_cache).
+_WINDOWS: VersionedCache[tuple[pd.DataFrame, pd.DataFrame, list[tuple[str, int]]]] = (
+    VersionedCache(size=8, ttl_seconds=300.0)
+)
+
+
+def _read_window(
+    settings: Settings, scope: reads.Scope, top: int
+) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[str, int]]]:
+    """Every scored text of the scope, its topic hits and its top keywords."""
+    frame = reads.read_scored(settings=settings, scope=scope)
+    hits = frames.aligned_hits(frame, reads.read_hits(settings=settings, scope=scope))
+    keywords = reads.read_keywords(
+        settings=settings, scope=scope, ids=frame["interaction_id"], top=top
+    )
+    return frame, hits, list(keywords)
 
 
 def verbatims(
@@ -231,8 +251,20 @@ class FilterChoices:
     languages: tuple[str, ...]
 
 
+#: The filter values of the last few stores (reading them takes a second or two).
+_CHOICES: VersionedCache[FilterChoices] = VersionedCache(size=4, ttl_seconds=300.0)
+
+
 def filter_choices(*, settings: Settings) -> FilterChoices:
     """The values of every cut among scored texts and customers, and saved segments."""
+    version = (
+        *reads.text_counts(settings=settings),
+        reads.last_scored(settings=settings),
+    )
+    return _CHOICES.get(settings.database_url, version, lambda: _read_choices(settings))
+
+
+def _read_choices(settings: Settings) -> FilterChoices:
     from cxloop.analytics.service import open_session
     from cxloop.customers.segments import list_segments
 
