@@ -1,0 +1,152 @@
+"""Build the shipped emotion model ``emotion`` (zh and en in one linear model).
+
+Training data (train parts of ``corpora.load_corpus`` only; the test parts are the
+held-out figures written into the model's JSON):
+
+- Chinese: SMP2020-EWECT (Weibo, ``usual`` + ``virus``), its six labels mapped to ours:
+  happy → joy, angry → anger, sad → disappointment, fear → worry, surprise → surprise,
+  neutral → none.
+- English: TweetEval emotion (anger → anger, joy → joy, optimism → joy, sadness →
+  disappointment), plus neutral tweets of the SemEval-2017 pool as ``none`` (TweetEval
+  emotion has no neutral class).
+
+A one-vs-rest linear SVM over hashed character 1-4-grams and word 1-2-grams, its scores
+calibrated by a softmax temperature and per-label offsets chosen for macro-F1 on
+3-fold out-of-fold scores of the training part, the weakest weights pruned.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cxloop.text import _fitting
+from cxloop.text.chinese import to_traditional
+from cxloop.text.linear import FeatureSpec
+from scripts.text_models.corpora import load_corpus
+
+NAME = "emotion"
+SMP_LABELS = {"happy": "joy", "angry": "anger", "sad": "disappointment", "fear": "worry",
+              "surprise": "surprise", "neutral": "none"}  # fmt: skip
+TWEET_LABELS = {
+    "anger": "anger",
+    "joy": "joy",
+    "optimism": "joy",
+    "sadness": "disappointment",
+}
+#: Neutral tweets added as ``none``.
+NEUTRAL_TWEETS = 1500
+FEATURES = FeatureSpec(char_ngrams=(1, 4), word_ngrams=(1, 2), max_chars=500)
+MAX_WEIGHTS = 200_000
+FOLDS = 3
+#: Regularisation of the linear SVM.
+C = 0.5
+SEED = 7
+
+
+def training_set(data_dir: Path) -> tuple[list[str], list[str], dict[str, Any]]:
+    """Texts and our labels from the train parts, and where they came from."""
+    smp = load_corpus("smp2020_ewect", data_dir)
+    tweets = load_corpus("tweeteval_emotion", data_dir)
+    pool = load_corpus("tweeteval_sentiment", data_dir)
+    neutral = [t for t, label in zip(pool.train_texts, pool.train_labels, strict=True)
+               if label == "neutral"]  # fmt: skip
+    neutral = random.Random(SEED).sample(neutral, NEUTRAL_TWEETS)  # noqa: S311 - a fixed sample
+    texts = smp.train_texts + tweets.train_texts + neutral
+    labels = ([SMP_LABELS[v] for v in smp.train_labels]
+              + [TWEET_LABELS[v] for v in tweets.train_labels] + ["none"] * len(neutral))  # fmt: skip
+    sources = {
+        "smp2020_ewect": {"rows": len(smp.train_texts), "licence": smp.licence},
+        "tweeteval_emotion": {
+            "rows": len(tweets.train_texts),
+            "licence": tweets.licence,
+        },
+        "semeval2017_task4a_tweets (neutral)": {
+            "rows": len(neutral),
+            "licence": pool.licence,
+        },
+    }
+    return texts, labels, sources
+
+
+def _offsets(proba: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
+    """Per-label log-offsets that raise the out-of-fold macro-F1 (coordinate search)."""
+    from sklearn.metrics import f1_score
+
+    logp = np.log(proba + 1e-12)
+    offsets = np.zeros(k)
+
+    def score(o: np.ndarray) -> float:
+        return float(f1_score(y, (logp + o).argmax(axis=1), average="macro"))
+
+    for _ in range(2):
+        for j in range(k):
+            trials = []
+            for step in np.linspace(-1.5, 1.5, 31):
+                o = offsets.copy()
+                o[j] = step
+                trials.append((score(o), -abs(step), step))
+            offsets[j] = max(trials)[2]
+    return offsets
+
+
+def _prune(coef: np.ndarray, keep: int) -> np.ndarray:
+    strength = np.abs(coef).max(axis=0)
+    weakest = np.argsort(strength)[: max(len(strength) - keep, 0)]
+    pruned = coef.copy()
+    pruned[:, weakest] = 0.0
+    return pruned
+
+
+def evaluate(predict: Any, texts: list[str], labels: list[str]) -> dict[str, float]:
+    """Accuracy and macro-F1 of ``predict`` (texts → our labels) on mapped labels."""
+    from sklearn.metrics import f1_score
+
+    guess = predict(texts)
+    return {"accuracy": round(float(np.mean(np.array(guess) == np.array(labels))), 4),
+            "macro_f1": round(float(f1_score(labels, guess, average="macro",
+                                             labels=sorted(set(labels)))), 4),
+            "n": len(texts)}  # fmt: skip
+
+
+def build(data_dir: Path, out_dir: Path) -> dict[str, Any]:
+    """Train, measure on the held-out parts, and write ``out_dir/emotion.{npz,json}``."""
+    texts, labels, sources = training_set(data_dir)
+    data = _fitting.prepare(texts, labels, other="", embed=None, say=lambda _m: None,
+                            spec=FEATURES)  # fmt: skip
+    cv = _fitting.cross_validate(data, folds=FOLDS, say=lambda _m: None, c=C)
+    offsets = _offsets(cv.proba, data.y, len(data.labels))
+    coef, intercept = _fitting.fit_final(data, temperature=cv.temperature, c=C)
+    model = (_prune(coef, MAX_WEIGHTS), intercept + offsets)
+    meta: dict[str, Any] = {"kind": "shipped", "task": "emotion", "training": sources,
+                            "label_map": {"smp2020_ewect": SMP_LABELS,
+                                          "tweeteval_emotion": TWEET_LABELS},
+                            "temperature": round(cv.temperature, 4),
+                            "offsets": dict(zip(data.labels, offsets.round(3).tolist(), strict=True))}  # fmt: skip
+    linear = _fitting.save(model, out_dir / NAME, data=data, meta=meta, name=NAME)
+    figures = held_out(data_dir, linear)
+    linear = _fitting.save(model, out_dir / NAME, data=data, meta=meta | {"held_out": figures},
+                           name=NAME)  # fmt: skip
+    size = sum((out_dir / f"{NAME}{s}").stat().st_size for s in (".npz", ".json"))
+    return {"version": linear.version, "held_out": figures, "bytes": size,
+            "weights": len(linear.columns)}  # fmt: skip
+
+
+def held_out(data_dir: Path, linear: Any) -> dict[str, Any]:
+    """Figures on the test parts: SMP2020-EWECT (and in zh-Hant), TweetEval emotion."""
+
+    def predict(texts: list[str]) -> list[str]:
+        return list(linear.predict(texts))
+
+    smp = load_corpus("smp2020_ewect", data_dir)
+    tweets = load_corpus("tweeteval_emotion", data_dir)
+    smp_labels = [SMP_LABELS[v] for v in smp.test_labels]
+    return {
+        "smp2020_ewect": evaluate(predict, smp.test_texts, smp_labels),
+        "smp2020_ewect_zh_hant": evaluate(predict, [to_traditional(t) for t in smp.test_texts], smp_labels),
+        "tweeteval_emotion": evaluate(predict, tweets.test_texts,
+                                      [TWEET_LABELS[v] for v in tweets.test_labels]),
+    }  # fmt: skip
