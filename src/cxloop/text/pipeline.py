@@ -61,14 +61,17 @@ def models_for(settings: Settings) -> TextModels:
     """The models the settings name, loaded again only when their files change."""
     model_dir = Path(settings.text_model_dir) if settings.text_model_dir else None
     taxonomy = Path(settings.taxonomy_path) if settings.taxonomy_path else None
-    return _cached_models(model_dir, taxonomy, _stamp(model_dir), _stamp(taxonomy))
+    backend = settings.text_backend.strip().lower()
+    return _cached_models(
+        model_dir, taxonomy, backend, _stamp(model_dir), _stamp(taxonomy)
+    )
 
 
 @lru_cache(maxsize=4)
 def _cached_models(
-    model_dir: Path | None, taxonomy: Path | None, *_stamps: object
+    model_dir: Path | None, taxonomy: Path | None, backend: str, *_stamps: object
 ) -> TextModels:
-    return TextModels.load(model_dir=model_dir, taxonomy_path=taxonomy)
+    return TextModels.load(model_dir=model_dir, taxonomy_path=taxonomy, backend=backend)
 
 
 def _stamp(path: Path | None) -> tuple[tuple[str, int], ...]:

@@ -80,6 +80,7 @@ def score_file(
     taxonomy_path: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     parts: frozenset[str] = ALL_PARTS,
+    backend: str = "linear",
 ) -> ScoreFileSummary:
     """Score every row of ``input`` and write ``output`` (formats by suffix).
 
@@ -98,6 +99,8 @@ def score_file(
     parts
         The parts to score (see :data:`cxloop.text.scoring.ALL_PARTS`); the columns of
         the others stay empty.
+    backend
+        ``linear`` or ``embeddings`` (see :meth:`cxloop.text.scoring.TextModels.load`).
     """
     start = time.perf_counter()
     file_kind(output)
@@ -105,7 +108,9 @@ def score_file(
         raise InvalidInput(f"{output}: the output must not overwrite the input file")
     required = (text_column,) if id_column is None else (text_column, id_column)
     found = read_input(input, required=required)
-    models = TextModels.load(model_dir=model_dir, taxonomy_path=taxonomy_path)
+    models = TextModels.load(
+        model_dir=model_dir, taxonomy_path=taxonomy_path, backend=backend
+    )
     texts = column_texts(found.table, text_column)
     scores = _score_batches(texts, models, parts, progress)
     table, replaced = _with_scores(found.table, scores, parts)
