@@ -14,9 +14,9 @@ just before sending. See :mod:`cxloop.loop.followup` for the rules.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import Engine, exists, or_, select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from cxloop.config import Settings
@@ -26,14 +26,13 @@ from cxloop.loop.followup import CHANNEL, add_event, collect_followup_answers
 from cxloop.store.engine import UnitOfWork, engine_for
 from cxloop.store.tables import (
     Case,
-    ContactSuppression,
     Customer,
     Invitation,
     Survey,
-    SurveyResponse,
 )
 from cxloop.store.types import utcnow
 from cxloop.surveys import invitations as inv
+from cxloop.surveys.dispatch import due_reminders
 from cxloop.surveys.mailer import (
     Invite,
     Mailer,
@@ -76,7 +75,8 @@ def run_followups(
     tally: dict[str, int] = {}
     errors: list[str] = []
     due = _due(engine, now, limit)
-    reminders = _due_reminders(engine, settings, now, limit)
+    reminders = due_reminders(engine, channel=CHANNEL, now=now, limit=limit,
+                              reminder_days=settings.reminder_days)  # fmt: skip
     if due or reminders:
         with Mailer(settings) as mailer:
             outcomes = [_send_one(engine, settings, mailer, i, now) for i in due]
@@ -107,40 +107,6 @@ def _due(engine: Engine, now: datetime, limit: int) -> list[int]:
             Survey.status == "active",
         )
         .order_by(Invitation.send_after, Invitation.id)
-        .limit(limit)
-    )
-    with engine.connect() as conn:
-        return list(conn.scalars(query))
-
-
-def _due_reminders(
-    engine: Engine, settings: Settings, now: datetime, limit: int
-) -> list[int]:
-    """Sent follow-ups unanswered for ``reminder_days``, not yet reminded."""
-    if settings.reminder_days <= 0:
-        return []
-    unsubscribed = exists().where(
-        ContactSuppression.customer_id == Invitation.customer_id,
-        ContactSuppression.channel == "email",
-    )
-    answered = exists().where(
-        SurveyResponse.invitation_id == Invitation.id,
-        SurveyResponse.status == "complete",
-    )
-    query = (
-        select(Invitation.id)
-        .join(Survey, Survey.id == Invitation.survey_id)
-        .where(
-            Invitation.channel == CHANNEL,
-            Invitation.status.in_(("sent", "partial")),
-            Invitation.reminder_sent_at.is_(None),
-            Invitation.sent_at <= now - timedelta(days=settings.reminder_days),
-            or_(Invitation.expires_at.is_(None), Invitation.expires_at > now),
-            Survey.status == "active",
-            ~unsubscribed,
-            ~answered,
-        )
-        .order_by(Invitation.sent_at, Invitation.id)
         .limit(limit)
     )
     with engine.connect() as conn:

@@ -110,7 +110,14 @@ def dispatch_due(
     engine = engine_for(settings.database_url)
     fired = fire_triggers(settings=settings, now=now)
     recovered = _recover_stale(engine, now)
-    due, reminders = _due(engine, now, limit), _due_reminders(settings, now, limit)
+    due = _due(engine, now, limit)
+    reminders = due_reminders(
+        engine,
+        channel="email",
+        reminder_days=settings.reminder_days,
+        now=now,
+        limit=limit,
+    )
     tally, total = _Tally(), len(due) + len(reminders)
     with Mailer(settings) as mailer:
         for done, invitation_id in enumerate(due, start=1):
@@ -165,8 +172,16 @@ def _due(engine: Engine, now: datetime, limit: int) -> list[int]:
         return list(conn.scalars(query))
 
 
-def _due_reminders(settings: Settings, now: datetime, limit: int) -> list[int]:
-    if settings.reminder_days <= 0:
+def due_reminders(
+    engine: Engine, *, channel: str, reminder_days: int, now: datetime, limit: int
+) -> list[int]:
+    """Invitations of ``channel`` sent ``reminder_days`` ago, unanswered, not reminded.
+
+    Never to an unsubscribed customer, nor for an expired invitation or a survey that
+    no longer takes answers. Survey e-mail (``email``) and case follow-ups
+    (``followup``) both remind through this.
+    """
+    if reminder_days <= 0:
         return []
     unsubscribed = exists().where(
         ContactSuppression.customer_id == Invitation.customer_id,
@@ -180,10 +195,10 @@ def _due_reminders(settings: Settings, now: datetime, limit: int) -> list[int]:
         select(Invitation.id)
         .join(Survey, Survey.id == Invitation.survey_id)
         .where(
-            Invitation.channel == "email",
+            Invitation.channel == channel,
             Invitation.status.in_(("sent", "partial")),
             Invitation.reminder_sent_at.is_(None),
-            Invitation.sent_at <= now - timedelta(days=settings.reminder_days),
+            Invitation.sent_at <= now - timedelta(days=reminder_days),
             or_(Invitation.expires_at.is_(None), Invitation.expires_at > now),
             Survey.status == "active",
             ~unsubscribed,
@@ -192,7 +207,7 @@ def _due_reminders(settings: Settings, now: datetime, limit: int) -> list[int]:
         .order_by(Invitation.sent_at, Invitation.id)
         .limit(limit)
     )
-    with engine_for(settings.database_url).connect() as conn:
+    with engine.connect() as conn:
         return list(conn.scalars(query))
 
 
