@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -12,7 +11,6 @@ from service_seeding import (
     add_nps,
     mail_settings,
     nps_survey,
-    running_sink,
 )
 
 from cxloop.config import Settings
@@ -23,12 +21,6 @@ from cxloop.surveys.invitations import unsubscribe_customer
 
 AT = datetime(2025, 5, 6, 3, 0, tzinfo=UTC)
 BODY = "您之前反映宅配太慢。\n\n從六月起，北部宅配改為隔日到貨。謝謝您的意見！"
-
-
-@pytest.fixture
-def sink() -> Iterator[Sink]:
-    with running_sink() as server:
-        yield server
 
 
 @pytest.fixture

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import csv
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from service_seeding import Sink, mail_settings, running_sink, uow
+from service_seeding import Sink, mail_settings, uow
 from sqlalchemy import func, select
 
 from cxloop.accounts import service as accounts
@@ -31,12 +30,6 @@ FAQ = [
     ("ship-late", "包裹配送延遲怎麼辦？", "配送延遲時，請提供訂單編號，我們會聯絡物流。"),
 ]  # fmt: skip
 PASSWORD_ANSWER = "依簡訊指示重設"
-
-
-@pytest.fixture
-def sink() -> Iterator[Sink]:
-    with running_sink() as server:
-        yield server
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +13,6 @@ from service_seeding import (
     case_row,
     events,
     mail_settings,
-    running_sink,
     uow,
 )
 from sqlalchemy import select
@@ -36,12 +34,6 @@ from cxloop.surveys.responses import Outcome, new_submission_key, submit_respons
 RESOLVED = datetime(2025, 3, 10, 6, 0, tzinfo=UTC)
 LATER = RESOLVED + timedelta(minutes=5)
 LINK = re.compile(r"https://cx\.example\.test/r/([A-Za-z0-9_-]+)")
-
-
-@pytest.fixture
-def sink() -> Iterator[Sink]:
-    with running_sink() as server:
-        yield server
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +12,6 @@ from service_seeding import (
     add_customer,
     events,
     mail_settings,
-    running_sink,
     uow,
 )
 from sqlalchemy import select
@@ -29,12 +27,6 @@ from cxloop.surveys.responses import new_submission_key, submit_response
 RESOLVED = datetime(2025, 3, 10, 6, 0, tzinfo=UTC)
 SENT = RESOLVED + timedelta(minutes=5)
 LINK = re.compile(r"https://cx\.example\.test/r/([A-Za-z0-9_-]+)")
-
-
-@pytest.fixture
-def sink() -> Iterator[Sink]:
-    with running_sink() as server:
-        yield server
 
 
 @pytest.fixture
