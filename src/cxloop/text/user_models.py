@@ -3,6 +3,9 @@
 The directory holds ``<task>.npz`` + ``<task>.json`` per trained task (intent, emotion,
 sentiment), and ``<task>.embeddings.npz`` for models trained with the embeddings
 backend. Every file is read with ``allow_pickle=False``: a model file cannot run code.
+A ``<task>.transformer/`` folder instead holds a fine-tuned transformer
+(:mod:`cxloop.text.transformer`, safetensors weights only); it wins over n-gram files
+of the same task.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from cxloop.domain.errors import InvalidInput, NotFound
 from cxloop.text import _fitting
 from cxloop.text.chinese import normalise_many
 from cxloop.text.linear import LinearTextModel
+from cxloop.text.transformer import TransformerModel, load_transformer, transformer_path
 
 TASKS = ("intent", "emotion", "sentiment")
 
@@ -36,6 +40,16 @@ class UserModel:
     _embed: list[_fitting.Embed] = field(
         default_factory=list, repr=False, compare=False
     )
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The trained labels (``other`` not included)."""
+        return self.linear.labels
+
+    @property
+    def version(self) -> str:
+        """Changes whenever the model is retrained."""
+        return self.linear.version
 
     @cached_property
     def _weights(self) -> sp.csr_matrix:
@@ -76,7 +90,7 @@ class UserModels:
     """The user's trained models, one per task (intent, emotion, sentiment)."""
 
     model_dir: Path
-    models: dict[str, UserModel] = field(default_factory=dict)
+    models: dict[str, UserModel | TransformerModel] = field(default_factory=dict)
 
     @property
     def tasks(self) -> tuple[str, ...]:
@@ -86,7 +100,7 @@ class UserModels:
     def labels(self, task: str) -> tuple[str, ...]:
         """The labels ``task`` can give, ``other`` included."""
         model = self._model(task)
-        return (*model.linear.labels, model.other_label)
+        return (*model.labels, model.other_label)
 
     def predict(self, task: str, texts: Sequence[str]) -> list[tuple[str, float]]:
         """(label, confidence) for each text; ``other`` when no label fits well.
@@ -98,7 +112,12 @@ class UserModels:
         """
         return self._model(task).predict(texts)
 
-    def _model(self, task: str) -> UserModel:
+    def transformer(self, task: str) -> TransformerModel | None:
+        """``task``'s model when it is a transformer."""
+        model = self.models.get(task)
+        return model if isinstance(model, TransformerModel) else None
+
+    def _model(self, task: str) -> UserModel | TransformerModel:
         if task not in self.models:
             raise NotFound(
                 f"{self.model_dir}: no trained {task!r} model (cxloop text train)"
@@ -110,17 +129,18 @@ class UserModels:
         """A string that changes whenever a model in the directory changes."""
         if not self.models:
             return ""
-        joined = "|".join(f"{t}:{self.models[t].linear.version}" for t in self.tasks)
+        joined = "|".join(f"{t}:{self.models[t].version}" for t in self.tasks)
         return "user-" + hashlib.sha256(joined.encode()).hexdigest()[:10]
 
 
 def load_user_models(
-    model_dir: Path, *, embed: _fitting.Embed | None = None
+    model_dir: Path, *, embed: _fitting.Embed | None = None, device: str = "auto"
 ) -> UserModels:
     """The trained models in ``model_dir`` (an empty set when it holds none).
 
     ``embed`` (texts to unit vectors) replaces the installed e5 model for models trained
-    with the embeddings backend (benchmarks reuse cached vectors with it).
+    with the embeddings backend (benchmarks reuse cached vectors with it). Transformers
+    run on ``device`` (``auto``: the GPU when present).
 
     Raises
     ------
@@ -132,9 +152,13 @@ def load_user_models(
     model_dir = Path(model_dir)
     if not model_dir.is_dir():
         raise NotFound(f"model directory {model_dir} does not exist")
-    models = {}
+    models: dict[str, UserModel | TransformerModel] = {}
     for task in TASKS:
-        if (model_dir / f"{task}.json").is_file():
+        if transformer_path(model_dir, task).exists():
+            models[task] = load_transformer(
+                transformer_path(model_dir, task), task, device=device
+            )
+        elif (model_dir / f"{task}.json").is_file():
             models[task] = _load_one(model_dir / task, task, embed)
     return UserModels(model_dir=model_dir, models=models)
 
