@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import shutil
 import sys
 from pathlib import Path
 
@@ -11,8 +13,17 @@ import pytest
 from cxloop.text.chinese import to_traditional
 from cxloop.text.language import detect_languages
 from cxloop.text.linear import FeatureSpec, fit_linear
+from cxloop.text.neutral import gate_version
 from cxloop.text.results import SENTIMENTS
-from cxloop.text.sentiment import model_version, score_sentiment, score_with
+from cxloop.text.sentiment import (
+    EN_MODEL,
+    MODEL_DIR,
+    ZH_MODEL,
+    load_model,
+    model_version,
+    score_sentiment,
+    score_with,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -124,8 +135,46 @@ def test_binary_model_calls_scores_inside_its_band_neutral() -> None:
     ]  # fmt: skip
 
 
-def test_model_version_names_both_models() -> None:
+def test_model_version_names_both_models_and_the_neutral_gate() -> None:
     version = model_version()
-    assert version.count("+") == 1
+    assert version.count("+") == 2
     assert version.startswith("sentiment_zh-")
     assert "sentiment_en-" in version
+    assert version.endswith(gate_version(MODEL_DIR))
+
+
+def test_the_neutral_gate_labels_plain_questions_neutral_and_keeps_signs(shared_data: Path) -> None:  # fmt: skip
+    with (shared_data / "esun_bank_faq_zh_hant" / "faq_kb.csv").open(
+        encoding="utf-8"
+    ) as fh:
+        questions = list(
+            dict.fromkeys(row["question"].strip() for row in csv.DictReader(fh))
+        )[:300]
+    opinions = ["服務態度很差，等了一個小時", "餐點很好吃，外送也很快", "房間乾淨，下次還會再來",
+                "客服完全不理人，非常失望"]  # fmt: skip
+    texts = questions + opinions
+    gated = score_sentiment(texts, ["zh-Hant"] * len(texts))
+    plain = score_with(load_model(MODEL_DIR / ZH_MODEL), texts)
+    neutral = np.mean([g is not None and g[0] == "neutral" for g in gated[:300]])
+    assert neutral >= 0.4  # bank FAQ questions (0.56 of all 1,592 measured)
+    assert np.mean([p[0] == "neutral" for p in plain[:300]]) <= 0.15  # without the gate
+    assert [g[0] for g in gated[300:] if g] == [
+        "negative",
+        "positive",
+        "positive",
+        "negative",
+    ]
+    for g, p in zip(gated, plain, strict=True):
+        assert g is not None
+        assert g[1] * p[1] >= 0  # the sign is kept ...
+        assert abs(g[1]) <= abs(p[1]) + 1e-4  # ... and the score only shrinks
+
+
+def test_without_the_gate_files_scores_pass_through(tmp_path: Path) -> None:
+    for name in (ZH_MODEL, EN_MODEL):
+        for suffix in (".npz", ".json"):
+            shutil.copy(MODEL_DIR / f"{name}{suffix}", tmp_path / f"{name}{suffix}")
+    texts = ["請問如何申請網路銀行？", "服務很好"]
+    found = score_sentiment(texts, ["zh-Hant"] * 2, model_dir=tmp_path)
+    assert found == score_with(load_model(tmp_path / ZH_MODEL), texts)
+    assert model_version(tmp_path).count("+") == 1

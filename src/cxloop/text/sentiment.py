@@ -6,7 +6,9 @@ Two models ship in ``cxloop/text/models/``:
   delivery, online shopping). Traditional Chinese is normalised to Simplified before
   features, so both scripts score alike. Its score is ``2 * P(positive) - 1``; a text
   whose score lies inside the model's neutral band (``meta["neutral_band"]``, chosen on
-  the training part of a three-class Chinese corpus) is ``neutral``.
+  the training part of a three-class Chinese corpus) is ``neutral``. The neutral gate
+  (:mod:`cxloop.text.neutral`) then shrinks the score of texts without an opinion
+  (keeping its sign) and labels them ``neutral``.
 - ``sentiment_en``: positive / neutral / negative, trained on English tweets, review
   sentences and product reviews. Its score is ``P(positive) - P(negative)`` and its label
   the most probable class.
@@ -25,6 +27,7 @@ import numpy as np
 
 from cxloop.text.language import is_supported
 from cxloop.text.linear import LinearTextModel
+from cxloop.text.neutral import apply_gate, gate_version
 
 MODEL_DIR = Path(__file__).parent / "models"
 ZH_MODEL = "sentiment_zh"
@@ -107,7 +110,12 @@ def score_sentiment(
         if is_supported(language):
             groups.setdefault(_model_for(language), []).append(i)
     for name, indices in groups.items():
-        results = score_with(load_model(folder / name), [texts[i] for i in indices])
+        model = load_model(folder / name)
+        chosen = [texts[i] for i in indices]
+        results = score_with(model, chosen)
+        if name == ZH_MODEL and set(model.labels) == {"positive", "negative"}:
+            band = float(model.meta.get("neutral_band", DEFAULT_NEUTRAL_BAND))
+            results = apply_gate(chosen, results, band=band, model_dir=folder)
         for i, result in zip(indices, results, strict=True):
             out[i] = result
     return out
@@ -122,4 +130,5 @@ def _version_of(path: Path) -> str:
 def model_version(model_dir: Path | None = None) -> str:
     """The version string of the sentiment models (changes when either is retrained)."""
     folder = model_dir or MODEL_DIR
-    return "+".join(_version_of(folder / name) for name in (ZH_MODEL, EN_MODEL))
+    versions = [_version_of(folder / name) for name in (ZH_MODEL, EN_MODEL)]
+    return "+".join([*versions, gate_version(folder)]).rstrip("+")

@@ -30,6 +30,7 @@ import numpy as np
 from cxloop.domain.errors import InvalidInput
 from cxloop.text import sentiment
 from cxloop.text.chinese import normalise_many
+from cxloop.text.neutral import apply_gate
 
 HEAD_MODEL = "sentiment_zh_e5"
 FORMAT = "cxloop-stacked-e5-1"
@@ -175,7 +176,10 @@ def score_zh(texts: Sequence[str], *, model_dir: Path | None = None,
     vectors = embed_texts(texts, head, embed or _e5())
     scores = 2.0 * head.probability(zh_logits(texts, model_dir), vectors) - 1.0
     band = head.neutral_band
-    return [(sentiment._label_from_score(s, band), round(float(s), 4)) for s in scores]
+    found = [(sentiment._label_from_score(s, band), round(float(s), 4)) for s in scores]
+    return apply_gate(
+        texts, found, band=band, model_dir=model_dir or sentiment.MODEL_DIR
+    )
 
 
 def score_sentiment_e5(
