@@ -225,3 +225,51 @@ def test_rule_form_without_csrf_token_is_refused(
     response = web.post("/alerts/new", data=_rule_form(""))
     assert response.status_code == 403
     assert rule_views(settings=settings) == []
+
+
+HOOK_YAML = """key: hook-rule
+name: 通知
+kind: detractor
+max_score: 6
+actions:
+  - {type: webhook, url: "https://hooks.example/cx", secret: s3cret-value-1}
+"""
+
+
+def test_webhook_secret_is_never_shown_and_kept_when_masked(
+    web: TestClient, settings: Settings
+) -> None:
+    save_rule_yaml(settings=settings, text=HOOK_YAML)
+    token = _as(web, settings, "admin")
+    page = web.get("/alerts/hook-rule/edit")
+    assert page.status_code == 200
+    assert "s3cret-value-1" not in page.text
+    assert "********" in page.text
+    form = page.context["page"].form  # type: ignore[attr-defined]
+    data = {k: str(v) for k, v in vars(form).items() if not isinstance(v, bool)}
+    data |= {k: "1" for k, v in vars(form).items() if v is True}
+    data |= {"csrf_token": token, "mode": "form", "name": "通知（改名）"}
+    saved = web.post("/alerts/hook-rule/edit", data=data, follow_redirects=False)
+    assert saved.status_code == 303, saved.text
+    rule = get_rule(settings=settings, key="hook-rule")
+    assert rule.name == "通知（改名）"
+    assert rule.actions[0]["secret"] == "s3cret-value-1"
+    masked = rule.as_yaml(hide_secrets=True).replace("max_score: 6", "max_score: 5")
+    yaml_saved = web.post("/alerts/hook-rule/edit", follow_redirects=False,
+                          data={"csrf_token": token, "mode": "yaml", "yaml": masked})  # fmt: skip
+    assert yaml_saved.status_code == 303, yaml_saved.text
+    rule = get_rule(settings=settings, key="hook-rule")
+    assert rule.conditions["max_score"] == 5
+    assert rule.actions[0]["secret"] == "s3cret-value-1"
+
+
+def test_a_mask_without_a_stored_secret_is_refused(
+    web: TestClient, settings: Settings
+) -> None:
+    token = _as(web, settings, "analyst")
+    text = HOOK_YAML.replace("s3cret-value-1", '"********"')
+    response = web.post("/alerts/new", follow_redirects=False,
+                        data={"csrf_token": token, "mode": "yaml", "yaml": text})  # fmt: skip
+    assert response.status_code == 400
+    assert "stands for a stored secret" in response.text
+    assert rule_views(settings=settings) == []

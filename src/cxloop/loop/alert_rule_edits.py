@@ -28,6 +28,8 @@ from cxloop.store.types import utcnow
 #: The window of "fired lately" on the rule list.
 RECENT = timedelta(days=7)
 _ORIGIN = "YAML"
+#: Shown instead of a stored webhook secret; saved back, it keeps the stored secret.
+SECRET_MASK = "********"  # noqa: S105 - a mask, not a password
 
 
 @dataclass(frozen=True)
@@ -44,20 +46,29 @@ class RuleView:
     fired: int
     fired_recently: int
 
-    def definition(self) -> dict[str, Any]:
-        """The rule as a mapping in the rule-file format (what the YAML shows)."""
+    def definition(self, *, hide_secrets: bool = False) -> dict[str, Any]:
+        """The rule as a mapping in the rule-file format (what the YAML shows).
+
+        With ``hide_secrets`` a webhook secret reads :data:`SECRET_MASK`, which
+        :func:`save_rule` and :func:`save_rule_yaml` turn back into the stored one.
+        """
         found: dict[str, Any] = {"key": self.key, "name": self.name, "kind": self.kind}
         found |= {k: _plain(v) for k, v in self.conditions.items()
                   if v not in (None, [], "")}  # fmt: skip
         if not self.active:
             found["active"] = False
-        return found | {"actions": self.actions}
+        actions = [
+            a | {"secret": SECRET_MASK} if hide_secrets and a.get("secret") else dict(a)
+            for a in self.actions
+        ]
+        return found | {"actions": actions}
 
-    def as_yaml(self) -> str:
+    def as_yaml(self, *, hide_secrets: bool = False) -> str:
         """:meth:`definition` written as YAML."""
         return yaml.safe_dump(
-            self.definition(), allow_unicode=True, sort_keys=False, width=100
-        )
+            self.definition(hide_secrets=hide_secrets), allow_unicode=True,
+            sort_keys=False, width=100,
+        )  # fmt: skip
 
 
 def _plain(value: Any) -> Any:
@@ -131,9 +142,45 @@ def save_rule(
     Errors name the field as ``rule.<field>`` (``rule.actions[1].to``); Conflict
     when a new rule takes a used key. Nothing is written on an error.
     """
-    rule = parse_rule(dict(definition), "rule")
+    definition = _with_stored_secrets(dict(definition), settings, key, "rule")
+    rule = parse_rule(definition, "rule")
     _check_target([rule], settings, key)
     return save_rule_specs(settings=settings, rules=[rule])
+
+
+def _stored_webhooks(settings: Settings, key: str | None) -> list[dict[str, Any]]:
+    if key is None:
+        return []
+    with _uow(settings).session() as session:
+        row = session.scalars(select(AlertRule).where(AlertRule.key == key)).first()
+        actions = list(row.actions or []) if row is not None else []
+    return [dict(a) for a in actions if a.get("type") == "webhook"]
+
+
+def _with_stored_secrets(
+    rule: Any, settings: Settings, key: str | None, path: str
+) -> Any:
+    """``rule`` with each masked webhook secret replaced by the stored one.
+
+    Webhooks are matched by their order among the rule's webhooks. A mask with no
+    stored secret behind it is refused: it would otherwise be saved as the secret.
+    """
+    if not isinstance(rule, Mapping) or not isinstance(rule.get("actions"), list):
+        return rule
+    stored = _stored_webhooks(settings, key) if rule.get("key") == key else []
+    actions, seen = [], 0
+    for index, action in enumerate(rule["actions"]):
+        if isinstance(action, Mapping) and action.get("type") == "webhook":
+            if action.get("secret") == SECRET_MASK:
+                kept = stored[seen].get("secret") if seen < len(stored) else None
+                if not kept:
+                    msg = (f"{path}.actions[{index}].secret: {SECRET_MASK} stands "
+                           "for a stored secret and there is none: type the secret")  # fmt: skip
+                    raise InvalidInput(msg)
+                action = {**action, "secret": kept}
+            seen += 1
+        actions.append(action)
+    return {**rule, "actions": actions}
 
 
 def save_rule_yaml(
@@ -149,6 +196,7 @@ def save_rule_yaml(
     style = PathStyle(root="rule" if single else "rules" if isinstance(
         document, list) else None)  # fmt: skip
     try:
+        document = _document_secrets(document, settings, key)
         if single:
             rules = [parse_rule(document, "rule")]
         else:
@@ -160,6 +208,21 @@ def save_rule_yaml(
         cleaned = InvalidInput(str(exc).removeprefix(f"{_ORIGIN}: "))
         raise placed(cleaned, text, style) from None
     return save_rule_specs(settings=settings, rules=rules)
+
+
+def _document_secrets(document: Any, settings: Settings, key: str | None) -> Any:
+    """The YAML document with masked webhook secrets restored (see above)."""
+    if isinstance(document, Mapping) and "rules" in document:
+        items = document["rules"]
+        if isinstance(items, list):
+            restored = [_with_stored_secrets(r, settings, key, f"rules[{i}]")
+                        for i, r in enumerate(items)]  # fmt: skip
+            return {**document, "rules": restored}
+        return document
+    if isinstance(document, list):
+        return [_with_stored_secrets(r, settings, key, f"rules[{i}]")
+                for i, r in enumerate(document)]  # fmt: skip
+    return _with_stored_secrets(document, settings, key, "rule")
 
 
 def set_rule_active(*, settings: Settings, key: str, active: bool) -> None:

@@ -159,7 +159,8 @@ def edit_page(
         view = alert_rule_edits.get_rule(settings=settings, key=key)
     except NotFound:
         return _problem(request, user, "missing", 404)
-    page = EditPage(key, form_from_rule(view.definition()), view.as_yaml())
+    page = EditPage(key, form_from_rule(view.definition(hide_secrets=True)),
+                    view.as_yaml(hide_secrets=True))  # fmt: skip
     return _editor(request, user, page)
 
 
