@@ -184,15 +184,36 @@ def test_auto_replies_answer_once_when_two_passes_run_at_once(
 
 def test_auto_replies_take_a_stale_claim_again(replying: Settings, sink: Sink) -> None:
     ids = _post(replying, [_item("q1", "忘記密碼如何重設？")])
-    fresh = {"at": (NOW - timedelta(minutes=1)).isoformat()}
+    failed = {"at": (NOW - timedelta(minutes=1)).isoformat(), "error": "SMTP refused"}
     with uow(replying).session() as session:
         row = session.get_one(Interaction, ids["q1"])
-        row.attributes = {auto_replies.CLAIM_KEY: fresh}
+        row.attributes = {auto_replies.CLAIM_KEY: failed}
 
     assert run_auto_replies(settings=replying, now=NOW).answered == 0
     later = NOW + auto_replies.CLAIM_TTL
     assert run_auto_replies(settings=replying, now=later).answered == 1
     sink.wait_for(1)
+
+
+def test_a_claim_that_ended_silently_goes_to_a_person_not_a_second_reply(
+    replying: Settings, sink: Sink
+) -> None:
+    ids = _post(replying, [_item("q1", "忘記密碼如何重設？")])
+    silent = {"at": (NOW - auto_replies.CLAIM_TTL).isoformat()}  # the worker died
+    with uow(replying).session() as session:
+        row = session.get_one(Interaction, ids["q1"])
+        row.attributes = {auto_replies.CLAIM_KEY: silent}
+
+    done = run_auto_replies(settings=replying, now=NOW)
+
+    assert (done.answered, done.handed_over) == (0, 1)
+    [case] = _cases_of(replying, ids["q1"])
+    assert case.kind == "request"
+    decision = _attributes(replying, ids["q1"])["auto_reply"]
+    assert decision["case_id"] == case.id
+    assert "may have been sent" in decision["reason"]
+    assert decision["article"] == "faq:password"  # it would have been answered
+    assert sink.messages == []
 
 
 def test_chat_system_reads_back_the_answer_and_the_case(

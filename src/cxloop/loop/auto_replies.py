@@ -20,8 +20,11 @@ on the chat or e-mail channel (any channel for chat), with text, and
 
 Each question is claimed first (``attributes["auto_reply_claim"]``, written with the
 row locked), so several workers may run the pass at once and still answer once. A
-claim that did not end in a decision (the worker stopped, or the answer failed) is
-taken again after :data:`CLAIM_TTL`.
+claim that did not end in a decision is taken again after :data:`CLAIM_TTL`: when the
+answer failed with an error, the question is tried again; when the worker stopped
+without a word, the reply may already have gone out, so the question is handed over to
+a person instead (a case, nothing sent): a customer never gets the same automatic reply
+twice.
 """
 
 from __future__ import annotations
@@ -56,6 +59,12 @@ CLAIM_KEY = "auto_reply_claim"
 #: ``attributes["direction"]`` values of messages sent by the business itself.
 OUTBOUND = ("outbound", "outgoing")
 KEPT_ERRORS = 20
+#: How a claim was won: a new question, or one whose last claim ended silently.
+FRESH, SILENT = "fresh", "silent"
+#: The hand-over reason after a silent stop.
+SILENT_STOP = (
+    "an earlier automatic reply attempt stopped without a result; it may have been sent"
+)
 
 
 @dataclass(frozen=True)
@@ -95,9 +104,11 @@ def run_auto_replies(
     tally = {"answered": 0, "handed_over": 0, "failed": 0}
     errors: list[str] = []
     for interaction_id in candidates:
-        if not _claim(engine, interaction_id, moment):
+        claim = _claim(engine, interaction_id, moment)
+        if claim is None:
             continue
-        outcome, error = _decide(settings, engine, interaction_id, moment)
+        outcome, error = _decide(settings, engine, interaction_id, moment,
+                                 after_silent_stop=claim == SILENT)  # fmt: skip
         tally[outcome] += 1
         if error is not None and len(errors) < KEPT_ERRORS:
             errors.append(error)
@@ -148,8 +159,10 @@ def _open(attributes: dict[str, Any] | None, now: datetime) -> bool:
     return claimed_at.tzinfo is None or now - claimed_at >= CLAIM_TTL
 
 
-def _claim(engine: Engine, interaction_id: int, now: datetime) -> bool:
-    """Mark the question as being answered; True when this pass won it.
+def _claim(engine: Engine, interaction_id: int, now: datetime) -> str | None:
+    """Mark the question as being answered: :data:`FRESH` or :data:`SILENT` (an
+    earlier claim ended with no decision and no error) when this pass won it, None
+    when another pass holds it or it was decided.
 
     The row is locked first (a no-op update: a row lock on PostgreSQL, the write
     lock on SQLite), so the check and the mark cannot interleave with another pass.
@@ -162,19 +175,23 @@ def _claim(engine: Engine, interaction_id: int, now: datetime) -> bool:
         )
         row = session.get(Interaction, interaction_id, populate_existing=True)
         if row is None or not _open(row.attributes, now):
-            return False
+            return None
+        earlier = (row.attributes or {}).get(CLAIM_KEY)
+        silent = isinstance(earlier, dict) and "error" not in earlier
         row.attributes = {**(row.attributes or {}), CLAIM_KEY: {"at": now.isoformat()}}
-        return True
+        return SILENT if silent else FRESH
 
 
 def _decide(
-    settings: Settings, engine: Engine, interaction_id: int, now: datetime
-) -> tuple[str, str | None]:
+    settings: Settings, engine: Engine, interaction_id: int, now: datetime,
+    *, after_silent_stop: bool = False,
+) -> tuple[str, str | None]:  # fmt: skip
     """Answer or hand over one claimed question: (outcome, error or None)."""
     try:
         decision = replies.auto_reply(
-            settings=settings, interaction_id=interaction_id, now=now
-        )
+            settings=settings, interaction_id=interaction_id, now=now,
+            hand_over=SILENT_STOP if after_silent_stop else None,
+        )  # fmt: skip
     except Exception as exc:  # recorded; the claim is taken again later
         logger.exception("automatic reply to interaction %s failed", interaction_id)
         error = f"interaction {interaction_id}: {type(exc).__name__}: {exc}"

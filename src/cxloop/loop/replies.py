@@ -308,12 +308,13 @@ def _answer(
 
 def auto_reply(
     *, settings: Settings, interaction_id: int, threshold: float | None = None,
-    now: datetime | None = None,
+    now: datetime | None = None, hand_over: str | None = None,
 ) -> AutoReplyDecision:  # fmt: skip
     """Answer an inbound question automatically when confident, else hand it over.
 
     ``threshold`` defaults to :func:`default_threshold`. A second call for the same
-    interaction returns the first decision (``repeated``) and sends nothing.
+    interaction returns the first decision (``repeated``) and sends nothing. With
+    ``hand_over`` (a reason) the question goes to a person whatever the confidence.
     """
     moment = now or utcnow()
     question = _question(settings, interaction_id)
@@ -331,7 +332,9 @@ def auto_reply(
         "article": f"{found[0].source}:{found[0].external_id}" if found else None,
         "matches": [{"article": f"{m.source}:{m.external_id}", "score": m.score} for m in found],
     }  # fmt: skip
-    if found and base["confidence"] > limit:
+    if hand_over is not None:
+        decision = _hand_over(settings, question, base, hand_over, moment)
+    elif found and base["confidence"] > limit:
         decision = _answer(settings, question, found[0], base, moment)
     else:
         why = f"confidence {base['confidence']:.2f} is not above {limit:.2f}"
