@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from clinc_sample import clinc
 from typer.testing import CliRunner
 
 from cxloop.cli import app
@@ -22,23 +23,10 @@ INTENTS = ("freeze_account", "report_lost_card", "pin_change", "balance", "trans
            "card_declined", "credit_limit", "interest_rate")  # fmt: skip
 
 
-def _clinc(shared_data: Path, name: str, labels: tuple[str, ...], per_label: int) -> tuple[list[str], list[str]]:  # fmt: skip
-    with (shared_data / "clinc150" / name).open(encoding="utf-8") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["label"] in labels]
-    kept: dict[str, int] = {}
-    texts, found = [], []
-    for row in rows:
-        if kept.get(row["label"], 0) < per_label:
-            kept[row["label"]] = kept.get(row["label"], 0) + 1
-            texts.append(row["text"])
-            found.append(row["label"])
-    return texts, found
-
-
 @pytest.fixture(scope="module")
 def trained(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An intent model trained on 8 CLINC150 intents (40 texts each), 3 folds."""
-    texts, labels = _clinc(shared_data, "train.csv", INTENTS, 40)
+    texts, labels = clinc(shared_data, "train.csv", INTENTS, 40)
     model_dir = tmp_path_factory.mktemp("model")
     train_user_model(
         task="intent", texts=texts, labels=labels, model_dir=model_dir, folds=3
@@ -47,7 +35,7 @@ def trained(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 
 
 def test_train_user_model_reports_cross_validated_figures(shared_data: Path, tmp_path: Path) -> None:  # fmt: skip
-    texts, labels = _clinc(shared_data, "train.csv", INTENTS, 40)
+    texts, labels = clinc(shared_data, "train.csv", INTENTS, 40)
     steps: list[str] = []
     report = train_user_model(task="intent", texts=texts, labels=labels,
                               model_dir=tmp_path, folds=3, progress=steps.append)  # fmt: skip
@@ -65,7 +53,7 @@ def test_train_user_model_reports_cross_validated_figures(shared_data: Path, tmp
 
 
 def test_user_models_label_held_out_texts_of_trained_intents(shared_data: Path, trained: Path) -> None:  # fmt: skip
-    texts, labels = _clinc(shared_data, "val.csv", INTENTS, 20)
+    texts, labels = clinc(shared_data, "val.csv", INTENTS, 20)
     models = load_user_models(trained)
     found = models.predict("intent", texts)
     assert models.tasks == ("intent",)
@@ -74,14 +62,14 @@ def test_user_models_label_held_out_texts_of_trained_intents(shared_data: Path, 
 
 
 def test_user_models_send_unrelated_texts_to_other(shared_data: Path, trained: Path) -> None:  # fmt: skip
-    oos, _ = _clinc(shared_data, "val.csv", ("oos",), 100)
+    oos, _ = clinc(shared_data, "val.csv", ("oos",), 100)
     found = load_user_models(trained).predict("intent", oos)
     assert np.mean([label == "other" for label, _ in found]) >= 0.5
 
 
 def test_rows_labelled_other_tune_the_threshold_but_are_no_label(shared_data: Path, tmp_path: Path) -> None:  # fmt: skip
-    texts, labels = _clinc(shared_data, "train.csv", INTENTS[:3], 20)
-    oos, _ = _clinc(shared_data, "train.csv", ("oos",), 30)
+    texts, labels = clinc(shared_data, "train.csv", INTENTS[:3], 20)
+    oos, _ = clinc(shared_data, "train.csv", ("oos",), 30)
     report = train_user_model(task="intent", texts=texts + oos, labels=labels + ["other"] * 30,
                               model_dir=tmp_path, folds=3)  # fmt: skip
     assert "other" not in report.labels
@@ -141,7 +129,7 @@ def test_load_user_models_rejects_a_missing_directory(tmp_path: Path) -> None:
 
 
 def test_cli_text_train_prints_the_report_as_json(shared_data: Path, tmp_path: Path, cli_settings: Settings) -> None:  # fmt: skip
-    texts, labels = _clinc(shared_data, "train.csv", INTENTS[:4], 15)
+    texts, labels = clinc(shared_data, "train.csv", INTENTS[:4], 15)
     path = _write_csv(tmp_path / "labelled.csv", list(zip(texts, labels, strict=True)))
     result = runner.invoke(app, ["text", "train", "--task", "intent", "--input", str(path),
                                  "--text-column", "comment", "--label-column", "reason",
@@ -164,12 +152,12 @@ def test_cli_text_train_explains_a_label_with_too_few_examples(tmp_path: Path, c
 
 
 def test_embeddings_backend_saves_and_uses_the_embedding_weights(shared_data: Path, tmp_path: Path) -> None:  # fmt: skip
-    texts, labels = _clinc(shared_data, "train.csv", INTENTS[:4], 8)
+    texts, labels = clinc(shared_data, "train.csv", INTENTS[:4], 8)
     report = train_user_model(task="intent", texts=texts, labels=labels, model_dir=tmp_path,
                               folds=2, backend="embeddings")  # fmt: skip
     assert report.backend == "embeddings"
     with np.load(tmp_path / "intent.embeddings.npz", allow_pickle=False) as arrays:
         assert arrays["coef"].shape == (4, 384)
-    held_out, truth = _clinc(shared_data, "val.csv", INTENTS[:4], 3)
+    held_out, truth = clinc(shared_data, "val.csv", INTENTS[:4], 3)
     found = load_user_models(tmp_path).predict("intent", held_out)
     assert np.mean([f[0] == t for f, t in zip(found, truth, strict=True)]) >= 0.75

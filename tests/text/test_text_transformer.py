@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from clinc_sample import clinc
 from typer.testing import CliRunner
 
 from cxloop.cli import app
@@ -40,19 +41,6 @@ def _one_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
-
-
-def _clinc(shared_data: Path, name: str, labels: tuple[str, ...], per_label: int) -> tuple[list[str], list[str]]:  # fmt: skip
-    with (shared_data / "clinc150" / name).open(encoding="utf-8") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["label"] in labels]
-    kept: dict[str, int] = {}
-    texts, found = [], []
-    for row in rows:
-        if kept.get(row["label"], 0) < per_label:
-            kept[row["label"]] = kept.get(row["label"], 0) + 1
-            texts.append(row["text"])
-            found.append(row["label"])
-    return texts, found
 
 
 def _hotel(shared_data: Path) -> tuple[list[str], list[str], list[str], list[str]]:
@@ -85,7 +73,7 @@ def _tiny_base(folder: Path, tokens: list[str]) -> Path:
 
 @pytest.fixture(scope="module")
 def intent_base(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    texts, _ = _clinc(shared_data, "train.csv", INTENTS, 40)
+    texts, _ = clinc(shared_data, "train.csv", INTENTS, 40)
     words = [w for t in texts for w in re.findall(r"\w+", t.lower())]
     return _tiny_base(tmp_path_factory.mktemp("intent-base"), words)
 
@@ -93,7 +81,7 @@ def intent_base(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 @pytest.fixture(scope="module")
 def intent_dir(shared_data: Path, intent_base: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:  # fmt: skip
     """Eight CLINC150 intents (40 texts each) fine-tuned into a model folder."""
-    texts, labels = _clinc(shared_data, "train.csv", INTENTS, 40)
+    texts, labels = clinc(shared_data, "train.csv", INTENTS, 40)
     model_dir = tmp_path_factory.mktemp("intent-model")
     fine_tune(task="intent", texts=texts, labels=labels, model_dir=model_dir,
               base_model=intent_base, epochs=10, learning_rate=2e-3, max_length=32)  # fmt: skip
@@ -113,7 +101,7 @@ def sentiment_dir(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 
 def test_fine_tune_reports_held_out_figures_and_saves_safetensors(shared_data: Path, intent_base: Path, tmp_path: Path) -> None:  # fmt: skip
-    texts, labels = _clinc(shared_data, "train.csv", INTENTS, 40)
+    texts, labels = clinc(shared_data, "train.csv", INTENTS, 40)
     steps: list[str] = []
     report = fine_tune(task="intent", texts=texts, labels=labels, model_dir=tmp_path,
                        base_model=intent_base, epochs=10, learning_rate=2e-3,
@@ -136,7 +124,7 @@ def test_fine_tune_reports_held_out_figures_and_saves_safetensors(shared_data: P
 def test_fine_tuned_intents_label_unseen_texts(
     shared_data: Path, intent_dir: Path
 ) -> None:
-    texts, labels = _clinc(shared_data, "val.csv", INTENTS, 20)
+    texts, labels = clinc(shared_data, "val.csv", INTENTS, 20)
     models = load_user_models(intent_dir, device="cpu")
     found = models.predict("intent", texts)
     assert models.tasks == ("intent",)
@@ -146,7 +134,7 @@ def test_fine_tuned_intents_label_unseen_texts(
 
 
 def test_text_score_fills_intent_from_the_transformer(shared_data: Path, intent_dir: Path, tmp_path: Path, cli_settings: Settings) -> None:  # fmt: skip
-    texts, labels = _clinc(shared_data, "val.csv", INTENTS[:2], 10)
+    texts, labels = clinc(shared_data, "val.csv", INTENTS[:2], 10)
     source = tmp_path / "in.csv"
     with source.open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows([["id", "comment"], *enumerate(texts)])
@@ -188,7 +176,7 @@ def test_training_a_task_again_replaces_its_transformer(shared_data: Path, inten
     linked = tmp_path / "intent.transformer"
     linked.symlink_to(intent_dir / "intent.transformer", target_is_directory=True)
     assert load_user_models(tmp_path, device="cpu").transformer("intent") is not None
-    texts, labels = _clinc(shared_data, "train.csv", INTENTS[:3], 10)
+    texts, labels = clinc(shared_data, "train.csv", INTENTS[:3], 10)
     train_user_model(
         task="intent", texts=texts, labels=labels, model_dir=tmp_path, folds=2
     )

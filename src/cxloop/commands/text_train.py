@@ -41,8 +41,8 @@ def train(
         str,
         typer.Option(
             "--backend",
-            help="linear, embeddings (needs cxloop[embeddings]) or transformer "
-            "(fine-tunes --base-model; needs cxloop[transformer]).",
+            help="linear, embeddings (needs the embeddings extra) or transformer "
+            "(fine-tunes --base-model; needs the transformer extra).",
         ),
     ] = "linear",
     base_model: Annotated[
