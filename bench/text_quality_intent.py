@@ -44,16 +44,9 @@ from cxloop.text.chinese import to_traditional  # noqa: E402
 from cxloop.text.training import train_user_model  # noqa: E402
 from cxloop.text.user_models import load_user_models  # noqa: E402
 from scripts.text_models.corpora import load_corpus  # noqa: E402
+from scripts.text_models.emotion import SMP_LABELS, TWEET_LABELS  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
-SMP_LABELS = {"happy": "joy", "angry": "anger", "sad": "disappointment", "fear": "worry",
-              "surprise": "surprise", "neutral": "none"}  # fmt: skip
-TWEET_LABELS = {
-    "anger": "anger",
-    "joy": "joy",
-    "optimism": "joy",
-    "sadness": "disappointment",
-}
 COLUMNS = ["set", "model", "texts", "accuracy", "macro-F1", "note"]
 Embed = Callable[[Sequence[str]], np.ndarray]
 #: Set by ``--only-embeddings``: skip the linear rows when embeddings are measured.
