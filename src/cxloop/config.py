@@ -149,6 +149,12 @@ class Settings(BaseSettings):
         description="Where a transformer in the text model folder runs: auto (the GPU "
         "when one is present, else the CPU), cpu, cuda or cuda:N.",
     )
+    spark_master: str = Field(
+        default="",
+        description="Spark master URL of the scale path (the cxloop[spark] extra): "
+        "empty for local[*] (every core of this machine), or spark://host:7077, yarn, "
+        "k8s://...",
+    )
 
     @field_validator("value_tier_cuts", mode="before")
     @classmethod
