@@ -70,6 +70,7 @@ def spark_session(
             builder.config("spark.driver.host", "127.0.0.1")
             .config("spark.driver.bindAddress", "127.0.0.1")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
         )
         if partitions is None:
             partitions = 2 * (os.cpu_count() or 1)

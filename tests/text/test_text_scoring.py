@@ -187,3 +187,14 @@ def test_transcripts_are_read_from_the_customers_turns_only() -> None:
     assert customer_side("Customer: where is my parcel?\nAgent: checking") == (
         "where is my parcel?"
     )
+
+
+def test_english_keywords_do_not_depend_on_the_other_texts_of_the_batch() -> None:
+    text = "The refund took three weeks and the refund form kept crashing"
+    others = ["The refund was quick", "refund refund refund", "crashing app again"]
+    alone = score_texts([text])[0].keywords
+    assert score_texts([*others, text])[-1].keywords == alone
+    assert score_texts([text, *others[:1]])[0].keywords == alone
+    # Twice in the text ranks first; a rare word ranks above a common one.
+    assert alone[0] == "refund"
+    assert alone.index("crashing") < alone.index("weeks")

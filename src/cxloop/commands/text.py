@@ -132,6 +132,126 @@ def score(
     _print_problems(summary.problems)
 
 
+@app.command("score-spark")
+def score_spark(
+    input_path: Annotated[
+        str,
+        typer.Option(
+            "--input",
+            help="A file, a folder of part files or a glob (Parquet, JSON Lines, CSV "
+            "or TSV), on a path every Spark executor can read.",
+        ),
+    ],
+    text_column: Annotated[
+        str, typer.Option("--text-column", help="Column holding the text.")
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            help="Folder to write (part files): every input column plus the scores. "
+            "A new folder, or an earlier output of this command (replaced).",
+        ),
+    ],
+    id_column: Annotated[
+        str | None, typer.Option("--id-column", help="Column naming each row.")
+    ] = None,
+    input_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="parquet, jsonl, csv or tsv; default: from the input's suffix.",
+        ),
+    ] = None,
+    output_format: Annotated[
+        str,
+        typer.Option("--output-format", help="parquet, jsonl or csv."),
+    ] = "parquet",
+    model_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--model-dir",
+            file_okay=False,
+            help="Models trained with `cxloop text train`; Spark copies the folder "
+            "to its executors.",
+        ),
+    ] = None,
+    taxonomy: Annotated[
+        Path | None,
+        typer.Option(
+            "--taxonomy",
+            dir_okay=False,
+            help="Topic taxonomy YAML; default: the shipped one.",
+        ),
+    ] = None,
+    parts: Annotated[
+        str | None,
+        typer.Option(
+            "--parts",
+            help="Comma-separated parts to score (language, sentiment, emotion, "
+            "topics, intent, keywords); default: all.",
+        ),
+    ] = None,
+    backend: Annotated[
+        str,
+        typer.Option("--backend", help="Chinese sentiment: linear or embeddings."),
+    ] = "linear",
+    device: Annotated[
+        str,
+        typer.Option(
+            "--device",
+            help="Where a transformer in --model-dir runs on each executor: auto, "
+            "cpu, cuda or cuda:N.",
+        ),
+    ] = "auto",
+    master: Annotated[
+        str | None,
+        typer.Option(
+            "--master",
+            help="Spark master URL; default: CXLOOP_SPARK_MASTER, else local[*] "
+            "(every core of this machine).",
+        ),
+    ] = None,
+    partitions: Annotated[
+        int | None,
+        typer.Option(
+            "--partitions",
+            min=1,
+            help="Spread the input over this many partitions first; default: as "
+            "Spark reads it.",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Score a large file or folder of texts on Spark (needs cxloop[spark], Java 17).
+
+    The same scores as `text score`, spread over the cores of this machine or a
+    cluster; the output is a folder of part files.
+    """
+    from cxloop.spark import spark_session
+    from cxloop.text.scoring import parse_parts
+    from cxloop.text.spark_files import score_spark_file
+
+    chosen = parse_parts(parts)
+    with console.status("starting Spark"):
+        spark = spark_session(
+            master or get_settings().spark_master, app_name="cxloop text score"
+        )
+    spark.sparkContext.setLogLevel("ERROR")
+    with console.status("scoring on Spark"):
+        summary = score_spark_file(
+            spark=spark, input=input_path, text_column=text_column, output=output,
+            id_column=id_column, input_format=input_format, output_format=output_format,
+            model_dir=model_dir, taxonomy_path=taxonomy, parts=chosen, backend=backend,
+            device=device, partitions=partitions,
+        )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(_plain(summary), ensure_ascii=False))
+        return
+    console.print(_score_table(summary))
+    _print_problems(summary.problems)
+
+
 @app.command("rescore")
 def rescore(
     only_new: Annotated[

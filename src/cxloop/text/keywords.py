@@ -3,12 +3,16 @@
 Chinese text is segmented by jieba on its folded form (Simplified characters, so
 Traditional and Simplified texts give the same words) and ranked by TF-IDF with jieba's
 IDF table; each keyword is shown as the substring of the original text, in its own
-script. English words are ranked by frequency in the text times their rarity in the batch.
+script. English words are ranked by frequency in the text times their rarity in the
+English training corpora (``models/keywords_en.json``, built by
+``scripts/text_models/keywords_en.py``), so a text's keywords never depend on the other
+texts of its batch.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import math
 import re
@@ -25,6 +29,8 @@ _ZH_STOP = frozenset(
     ["的", "了", "是", "很", "也", "都", "就", "还", "没有", "我们", "这个", "那个", "非常", "一个", "什么", "我", "你", "他", "她", "它", "在", "有", "和", "与", "及", "但是", "但", "可是", "因为", "所以", "如果", "就是", "而且", "不过", "然后", "还是", "已经", "一下", "一点", "这样", "那样", "这么", "那么", "比较", "真的", "感觉", "觉得", "东西", "时候", "可以", "没", "不", "太", "挺", "好", "还有", "有点", "一些", "一次", "这次", "这家", "下次", "以后", "其他", "一样", "这里", "那里", "请问", "知道", "出来", "起来", "看到", "应该", "怎么", "特别", "不是", "不错", "问题", "一直", "实在"]
 )  # fmt: skip
 _DEFAULT_IDF = 10.0
+#: The English document-frequency table, in the package's ``text/models`` folder.
+EN_IDF_FILE = "keywords_en.json"
 
 
 @functools.cache
@@ -68,17 +74,12 @@ def extract_keywords(
     if len(texts) != len(languages):
         raise ValueError("texts and languages must have the same length")
     folded = fold_many(texts, max_chars=2000)
-    english = [lang == "en" for lang in languages]
-    df = _batch_document_frequency(
-        [f for f, en in zip(folded, english, strict=True) if en]
-    )
-    most = max(1, max(df.values(), default=0))  # once per batch, not per text
     result: list[tuple[str, ...]] = []
     for text, fold, language in zip(texts, folded, languages, strict=True):
         if language.startswith("zh"):
             result.append(_chinese(text, fold, top))
         elif language == "en":
-            result.append(_english(fold, df, most, top))
+            result.append(_english(fold, top))
         else:
             result.append(())
     return result
@@ -117,16 +118,30 @@ def _chinese(text: str, folded: str, top: int) -> tuple[str, ...]:
     return tuple(shown[w] for w in ranked[:top])
 
 
-def _english(folded: str, df: Counter[str], total: int, top: int) -> tuple[str, ...]:
+def _english(folded: str, top: int) -> tuple[str, ...]:
+    idf = _en_idf()
+    rare = idf[""]
     counts = Counter(english_tokens(folded))
-    ranked = sorted(
-        counts, key=lambda w: -counts[w] * math.log(1 + total / (1 + df[w]))
-    )
+    # Ties (same count and rarity) keep the order of first appearance in the text.
+    ranked = sorted(counts, key=lambda w: -counts[w] * idf.get(w, rare))
     return tuple(ranked[:top])
 
 
-def _batch_document_frequency(folded: Sequence[str]) -> Counter[str]:
-    df: Counter[str] = Counter()
-    for text in folded:
-        df.update(set(english_tokens(text)))
-    return df
+@functools.cache
+def _en_idf() -> dict[str, float]:
+    """Word → log(1 + documents / (1 + documents holding it)); ``""``: an unseen word."""
+    path = resources.files("cxloop.text").joinpath("models", EN_IDF_FILE)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    total = int(document["documents"])
+    idf = {word: math.log(1 + total / (1 + n))
+           for word, n in document["document_frequency"].items()}  # fmt: skip
+    idf[""] = math.log(1 + total)
+    return idf
+
+
+@functools.cache
+def model_version() -> str:
+    """The version of the English keyword table (part of the text version)."""
+    path = resources.files("cxloop.text").joinpath("models", EN_IDF_FILE)
+    version: str = json.loads(path.read_text(encoding="utf-8"))["version"]
+    return version

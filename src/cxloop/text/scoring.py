@@ -25,6 +25,7 @@ from cxloop.domain.errors import InvalidInput
 from cxloop.text import emotion, sentiment, sentiment_e5
 from cxloop.text.intent import detect_intents
 from cxloop.text.keywords import extract_keywords
+from cxloop.text.keywords import model_version as keywords_version
 from cxloop.text.language import detect_languages, is_supported
 from cxloop.text.results import TextScore, TopicHit
 from cxloop.text.taxonomy import Taxonomy, load_taxonomy
@@ -137,7 +138,8 @@ def text_version(models: TextModels) -> str:
     user = models.user_models.version if models.user_models is not None else ""
     feel = (sentiment_e5.model_version() if models.backend == "embeddings"
             else sentiment.model_version())  # fmt: skip
-    parts = (__version__, feel, emotion.model_version(), models.taxonomy.version, user)
+    parts = (__version__, feel, emotion.model_version(), models.taxonomy.version, user,
+             keywords_version())  # fmt: skip
     digest = hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
     return f"text-{digest[:16]}"
 
