@@ -218,7 +218,7 @@ def score_spark(
             "--partitions",
             min=1,
             help="Spread the input over this many partitions first; default: as "
-            "Spark reads it.",
+            "Spark reads it, or one per core when it reads fewer.",
         ),
     ] = None,
     as_json: JsonOption = False,

@@ -73,8 +73,8 @@ def score_spark_file(
         ``parquet`` (topics and keywords as nested lists), ``jsonl`` or ``csv``
         (nested values as JSON text).
     partitions
-        Spread the input over this many partitions first (more parallel work when the
-        input is a few large files); ``None``: as Spark reads it.
+        Spread the input over this many partitions first; ``None``: as Spark reads
+        it, or over every core Spark has when it reads fewer partitions than that.
     """
     from cxloop.text.spark_scoring import score_dataframe
 
@@ -91,6 +91,9 @@ def score_spark_file(
             raise InvalidInput(
                 f"{input}: no column {name!r}; the columns are {present}"
             )
+    parallel = spark.sparkContext.defaultParallelism
+    if partitions is None and frame.rdd.getNumPartitions() < parallel:
+        partitions = parallel  # a small file is one partition: use every core
     if partitions is not None:
         frame = frame.repartition(partitions)
     scored = score_dataframe(frame, text_column, model_dir=model_dir,
