@@ -19,6 +19,7 @@ bench:  ## benchmarks against peers; figures go to bench/README.md
 	.venv/bin/python bench/bench_drivers.py
 	.venv/bin/python bench/bench_paths.py
 	.venv/bin/python bench/bench_responses.py
+	.venv/bin/python bench/bench_metrics_spark.py
 
 docs:  ## regenerate docs/cli.md from the CLI help
 	.venv/bin/python -m cxloop.docgen cli > docs/cli.md

@@ -388,6 +388,7 @@ def _mount_command_groups() -> None:
     # survey_results add to the survey group; text_train and text_topics add to text.
     from cxloop.commands import (
         alert,
+        analytics,
         case,
         churn,
         clv,
@@ -436,6 +437,7 @@ def _mount_command_groups() -> None:
         ("reply", reply.app),
         ("service", service_metrics.app),
         ("text", text.app),
+        ("analytics", analytics.app),
     ):
         app.add_typer(group, name=name)
 

@@ -155,6 +155,19 @@ class Settings(BaseSettings):
         "empty for local[*] (every core of this machine), or spark://host:7077, yarn, "
         "k8s://...",
     )
+    analytics_engine: str = Field(
+        default="embedded",
+        description="Where NPS, CSAT and CES are computed: embedded (the DuckDB mirror "
+        "of an SQLite store, or PostgreSQL in place) or spark (the Parquet export in "
+        "spark_data_dir, on the Spark session of spark_master; the cxloop[spark] "
+        "extra).",
+    )
+    spark_data_dir: str = Field(
+        default="",
+        description="Folder written by `cxloop analytics export` that the spark "
+        "analytics engine reads (answer_fact/ and customer_dim/, Parquet); a local "
+        "path or a URL every Spark executor can read (hdfs://, s3a://...).",
+    )
 
     @field_validator("value_tier_cuts", mode="before")
     @classmethod

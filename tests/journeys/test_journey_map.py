@@ -71,6 +71,16 @@ def test_map_cells_match_hand_counts(settings: Settings) -> None:
     ]
 
 
+def test_map_reads_the_store_when_metrics_run_on_spark(settings: Settings) -> None:
+    """Interactions are never in the Spark export: journeys read the store itself."""
+    seed(settings, _events())
+    on_spark = settings.model_copy(
+        update={"analytics_engine": "spark", "spark_data_dir": "/no/such/export"}
+    )
+    found = journey_map(settings=on_spark, name="retail")
+    assert _cells(found)["delivery/home_delivery"].metrics["csat"].value == pytest.approx(50.0)  # fmt: skip
+
+
 def test_map_filters_by_channel_period_and_segment(settings: Settings) -> None:
     seed(settings, _events(), segments={4: "家庭", 5: "家庭"})
     by_channel = _cells(journey_map(settings=settings, name="retail",

@@ -5,11 +5,13 @@
 - an SQLite store (the embedded default) is read through its DuckDB analytics mirror
   (:mod:`cxloop.analytics.mirror`), refreshed when connecting;
 - a PostgreSQL store is read in place by the Ibis postgres backend, through two SQL
-  views built with ``AT TIME ZONE`` for the business zone.
+  views built with ``AT TIME ZONE`` for the business zone;
+- with ``analytics_engine = "spark"``, the Parquet export of the store (``cxloop
+  analytics export``) is read on a Spark session
+  (:mod:`cxloop.analytics.spark_source`).
 
-Both expose the same columns, so the definitions in
-:mod:`cxloop.analytics.definitions` run unchanged on either (and on a PySpark backend
-that exposes the same two tables).
+All expose the same columns, so the definitions in
+:mod:`cxloop.analytics.definitions` run unchanged on each of them.
 """
 
 from __future__ import annotations
@@ -85,6 +87,9 @@ FROM ({customers}) AS c
 )
 
 
+#: The analytics engines ``settings.analytics_engine`` may name.
+ENGINES = ("embedded", "spark")
+
 #: Reads one key of the customers' JSON attributes as text (numbers as written).
 AttributeReader = Callable[[ir.Table, str], ir.StringValue]
 
@@ -146,8 +151,38 @@ def business_zone(settings: Settings) -> str:
     return settings.timezone
 
 
+def analytics_engine(settings: Settings) -> str:
+    """The analytics engine the settings name, checked against :data:`ENGINES`."""
+    if settings.analytics_engine not in ENGINES:
+        msg = (
+            f"CXLOOP_ANALYTICS_ENGINE {settings.analytics_engine!r} is not one of "
+            f"{', '.join(ENGINES)}"
+        )
+        raise InvalidInput(msg)
+    return settings.analytics_engine
+
+
 @contextmanager
 def connect(settings: Settings) -> Iterator[Source]:
+    """The :class:`Source` the metrics of ``settings`` run on.
+
+    The embedded engine reads the store itself (:func:`connect_store`); the spark
+    engine reads the Parquet export in ``settings.spark_data_dir`` on the Spark
+    session of ``settings.spark_master``
+    (:func:`cxloop.analytics.spark_source.connect_spark`).
+    """
+    if analytics_engine(settings) == "spark":
+        from cxloop.analytics.spark_source import connect_spark
+
+        with connect_spark(settings) as source:
+            yield source
+        return
+    with connect_store(settings) as source:
+        yield source
+
+
+@contextmanager
+def connect_store(settings: Settings) -> Iterator[Source]:
     """The :class:`Source` of the store named by ``settings.database_url``.
 
     The backend is closed when the ``with`` block ends. For an SQLite store the

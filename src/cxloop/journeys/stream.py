@@ -32,7 +32,7 @@ from typing import Any
 import duckdb
 import ibis.expr.types as ir
 
-from cxloop.analytics.engines import Source, business_zone, connect
+from cxloop.analytics.engines import Source, business_zone, connect_store
 from cxloop.analytics.mirror import extension_path, mirror_path
 from cxloop.config import Settings
 from cxloop.store.engine import sqlite_path
@@ -99,7 +99,7 @@ def open_stream(settings: Settings, *, rebuild: bool = False) -> Iterator[Stream
     """The :class:`Stream` of the configured store, for one ``with`` block."""
     zone = business_zone(settings).replace("'", "''")
     database = sqlite_path(settings.database_url)
-    with connect(settings) as source:
+    with connect_store(settings) as source:  # interactions: never in an export
         if database is None:
             yield _postgres_stream(source, zone)
             return
