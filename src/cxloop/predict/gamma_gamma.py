@@ -16,7 +16,12 @@ import numpy.typing as npt
 from scipy import optimize, special
 
 from cxloop.domain.errors import InvalidInput
-from cxloop.predict.bgnbd import GRADIENT_TOLERANCE, ConvergenceError
+from cxloop.predict.bgnbd import ConvergenceError
+
+#: The largest gradient (of the mean log-likelihood, per log-parameter) accepted when
+#: BFGS stops on "precision loss": near the maximum the mean's rounding noise is about
+#: 1e-7 (it differs between CPUs), and 1e-6 moves a parameter by about 1e-6 of itself.
+GRADIENT_TOLERANCE = 1e-6
 
 Array = npt.NDArray[np.float64]
 
