@@ -94,7 +94,8 @@ def _hand_out(members: list[Member], cases: int, method: str) -> dict[int, int]:
             break
         counts[chosen] += 1
         old = state[chosen]
-        state[chosen] = Member(chosen, old.away, T0 + timedelta(minutes=i),
+        # Each assignment happens after every earlier one (history ends at T0).
+        state[chosen] = Member(chosen, old.away, T0 + timedelta(minutes=i + 1),
                                old.open_cases + 1)  # fmt: skip
     return counts
 
