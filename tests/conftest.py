@@ -14,6 +14,7 @@ import uuid
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -164,3 +165,14 @@ def cli_settings(
     get_settings.cache_clear()
     yield sqlite_settings
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One local Spark session (two cores) per test process, started on first use."""
+    from cxloop.spark import spark_session
+
+    session = spark_session("local[2]", app_name="cxloop tests", partitions=2)
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

@@ -12,7 +12,6 @@ import json
 import random
 import shutil
 import sys
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,6 @@ from cxloop.cli import app
 from cxloop.config import Settings, get_settings
 from cxloop.customers.segments import save_segments
 from cxloop.domain.errors import InvalidInput
-from cxloop.spark import spark_session
 from cxloop.store.engine import dispose_engines, make_engine
 
 TAIPEI = ZoneInfo("Asia/Taipei")
@@ -50,14 +48,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::DeprecationWarning:pyspark.*"),
     pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning"),
 ]
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    session = spark_session("local[2]", app_name="cxloop tests", partitions=2)
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 def _settings(url: str, folder: Path, **extra: Any) -> Settings:

