@@ -207,7 +207,7 @@ def score_spark(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Score a large file or folder of texts on Spark (needs cxloop[spark], Java 17).
+    """Score a large file or folder of texts on Spark (the spark extra, Java 17).
 
     The same scores as `text score`, spread over the cores of this machine or a
     cluster; the output is a folder of part files.
