@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from importlib import resources
 from typing import TYPE_CHECKING
 
 from cxloop.domain.errors import InvalidInput
@@ -74,6 +75,10 @@ def spark_session(
         )
         if partitions is None:
             partitions = 2 * (os.cpu_count() or 1)
+        if not os.environ.get("SPARK_CONF_DIR"):  # else the user's own log4j2 config
+            quiet = resources.files("cxloop").joinpath("spark_log4j2.properties")
+            option = f"-Dlog4j2.configurationFile=file:{quiet}"
+            builder = builder.config("spark.driver.extraJavaOptions", option)
     if partitions is not None:
         builder = builder.config("spark.sql.shuffle.partitions", str(partitions))
     try:

@@ -33,6 +33,7 @@ from cxloop.config import Settings, get_settings
 from cxloop.customers.segments import save_segments
 from cxloop.domain.errors import InvalidInput
 from cxloop.store.engine import dispose_engines, make_engine
+from tests.spark_warnings import SPARK_WARNINGS
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 RANGES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
@@ -41,13 +42,7 @@ CHANNELS = ("web", "app", "phone", None)
 EDGES = (datetime(2024, 3, 31, 23, 30), datetime(2024, 4, 1, 0, 30))  # noqa: DTZ001
 Request = dict[str, Any]
 FIRST = datetime(2023, 11, 1, 8)  # noqa: DTZ001 - a local time, zone added when seeding
-#: PySpark 4.0's toPandas passes ``copy=`` to ``astype``, which pandas 3 deprecates, and
-#: leaves the socket it reads Arrow batches from to the garbage collector
-#: (pyspark/util.py ``_load_from_socket``: "closed when garbage-collected").
-pytestmark = [
-    pytest.mark.filterwarnings("ignore::DeprecationWarning:pyspark.*"),
-    pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning"),
-]
+pytestmark = SPARK_WARNINGS
 
 
 def _settings(url: str, folder: Path, **extra: Any) -> Settings:

@@ -22,14 +22,10 @@ from cxloop.text.score_file import OUTPUT_COLUMNS, score_columns
 from cxloop.text.scoring import TextModels, parse_parts, score_texts
 from cxloop.text.spark_scoring import score_dataframe
 from cxloop.text.training import train_user_model
+from tests.spark_warnings import SPARK_WARNINGS
 from tests.text.clinc_sample import clinc
 
-#: PySpark leaves the socket a collect() reads from to the garbage collector ("The
-#: socket will be automatically closed when garbage-collected", pyspark/util.py).
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Exception ignored in. <socket.socket.*127.0.0.1:"
-    "pytest.PytestUnraisableExceptionWarning"
-)
+pytestmark = SPARK_WARNINGS
 runner = CliRunner()
 HTML = '<img src=x onerror="alert(1)">The delivery was <b>late</b> again'
 LONG = "房間乾淨，早餐好吃，" * 500
