@@ -130,11 +130,7 @@ def score(
             output=output, model_dir=model_dir, taxonomy_path=taxonomy, progress=report,
             parts=parse_parts(parts), backend=backend, device=device,
         )  # fmt: skip
-    if as_json:
-        typer.echo(json.dumps(_plain(summary), ensure_ascii=False))
-        return
-    console.print(_score_table(summary))
-    _print_problems(summary.problems)
+    _print_score_summary(summary, as_json=as_json)
 
 
 @app.command("score-spark")
@@ -229,11 +225,7 @@ def score_spark(
             model_dir=model_dir, taxonomy_path=taxonomy, parts=chosen, backend=backend,
             device=device, partitions=partitions,
         )  # fmt: skip
-    if as_json:
-        typer.echo(json.dumps(_plain(summary), ensure_ascii=False))
-        return
-    console.print(_score_table(summary))
-    _print_problems(summary.problems)
+    _print_score_summary(summary, as_json=as_json)
 
 
 @app.command("rescore")
@@ -267,6 +259,15 @@ def rescore(
 def _plain(summary: ScoreFileSummary | TextPassSummary) -> dict[str, object]:
     data = dataclasses.asdict(summary)
     return {k: str(v) if isinstance(v, Path) else v for k, v in data.items()}
+
+
+def _print_score_summary(summary: ScoreFileSummary, *, as_json: bool) -> None:
+    """What `score` and `score-spark` print: JSON, or the table and the problems."""
+    if as_json:
+        typer.echo(json.dumps(_plain(summary), ensure_ascii=False))
+        return
+    console.print(_score_table(summary))
+    _print_problems(summary.problems)
 
 
 def _score_table(summary: ScoreFileSummary) -> Table:
