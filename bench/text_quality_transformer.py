@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from cxloop.text import emotion, sentiment  # noqa: E402
 from cxloop.text.chinese import to_traditional  # noqa: E402
+from cxloop.text.scoring import transformer_sentiment  # noqa: E402
 from cxloop.text.transformer import load_transformer  # noqa: E402
 from cxloop.text.transformer_training import fine_tune  # noqa: E402
 from scripts.text_models.corpora import load_corpus  # noqa: E402
@@ -66,7 +67,7 @@ def _figures(truth: list[str], guess: list[str]) -> tuple[float, float]:
 def sentiment_rows(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     """One row per set and script: the fine-tuned transformer and the linear model."""
     rows = []
-    for name in ZH_SETS:
+    for name in args.sets:
         corpus = load_corpus(name, DATA)
         train = _sample(corpus.train_texts, corpus.train_labels, args.train_sample, 11)
         test_texts, test_labels = _sample(
@@ -76,6 +77,7 @@ def sentiment_rows(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]
         report = fine_tune(task="sentiment", texts=train[0], labels=train[1],
                            model_dir=work / name, base_model=args.base_model,
                            epochs=args.epochs, batch_size=args.batch_size,
+                           learning_rate=args.learning_rate,
                            max_length=args.max_length, device=args.device,
                            progress=print if args.verbose else None)  # fmt: skip
         trained = time.perf_counter() - start
@@ -84,14 +86,17 @@ def sentiment_rows(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]
         for script, texts in (("zh-Hans", test_texts),
                               ("zh-Hant", [to_traditional(t) for t in test_texts])):  # fmt: skip
             start = time.perf_counter()
-            found = _sign(list(model.sentiment(texts)))
+            found = _sign(transformer_sentiment(model, texts, [script] * len(texts)))
             rate = len(texts) / (time.perf_counter() - start)
             linear = _sign(sentiment.score_sentiment(texts, [script] * len(texts)))
             rows.append({"set": f"{name} ({script})", "n": len(texts),
                          "transformer": _figures(test_labels, found),
                          "linear": _figures(test_labels, linear),
                          "texts_per_s": round(rate, 1), "train_s": round(trained, 1),
-                         "validation_accuracy": report.accuracy})  # fmt: skip
+                         "validation_accuracy": report.accuracy,
+                         "validation_alone": report.extra.get("accuracy_alone"),
+                         "validation_with_shipped": report.extra.get("accuracy_with_shipped"),
+                         "shipped_weight": model.shipped_weight})  # fmt: skip
             print(rows[-1], flush=True)
     return rows
 
@@ -105,7 +110,7 @@ def emotion_row(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     texts, truth = _sample(corpus.test_texts, truth_all, args.sample, 7)
     fine_tune(task="emotion", texts=train[0], labels=train[1], model_dir=work / "emotion",
               base_model=args.base_model, epochs=args.epochs, batch_size=args.batch_size,
-              max_length=args.max_length, device=args.device, max_other=0.0,
+              learning_rate=args.learning_rate, max_length=args.max_length, device=args.device, max_other=0.0,
               progress=print if args.verbose else None)  # fmt: skip
     model = load_transformer(work / "emotion" / "emotion.transformer", "emotion",
                              device=args.device)  # fmt: skip
@@ -129,15 +134,30 @@ def main() -> None:
     )
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--learning-rate", type=float, default=5e-5)
+    parser.add_argument(
+        "--sets",
+        nargs="*",
+        choices=ZH_SETS,
+        default=list(ZH_SETS),
+        help="the sentiment sets (none: --emotion only)",
+    )
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--emotion", action="store_true", help="also SMP2020-EWECT")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="keep the fine-tuned models in this folder",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        rows = sentiment_rows(args, Path(folder))
+        work = args.keep or Path(folder)
+        rows = sentiment_rows(args, work)
         if args.emotion:
-            rows.append(emotion_row(args, Path(folder)))
+            rows.append(emotion_row(args, work))
     print()
     print(
         "| set | texts | transformer accuracy | macro-F1 | linear accuracy | macro-F1 |"

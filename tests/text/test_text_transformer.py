@@ -84,7 +84,8 @@ def intent_dir(shared_data: Path, intent_base: Path, tmp_path_factory: pytest.Te
     texts, labels = clinc(shared_data, "train.csv", INTENTS, 40)
     model_dir = tmp_path_factory.mktemp("intent-model")
     fine_tune(task="intent", texts=texts, labels=labels, model_dir=model_dir,
-              base_model=intent_base, epochs=10, learning_rate=2e-3, max_length=32)  # fmt: skip
+              base_model=intent_base, epochs=10, learning_rate=2e-3, max_length=32,
+              freeze_embeddings=False)  # fmt: skip
     return model_dir
 
 
@@ -96,7 +97,8 @@ def sentiment_dir(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -
     )
     model_dir = tmp_path_factory.mktemp("sentiment-model")
     fine_tune(task="sentiment", texts=texts, labels=labels, model_dir=model_dir,
-              base_model=base, epochs=8, learning_rate=2e-3, max_length=64)  # fmt: skip
+              base_model=base, epochs=8, learning_rate=2e-3, max_length=64,
+              freeze_embeddings=False)  # fmt: skip
     return model_dir
 
 
@@ -105,7 +107,8 @@ def test_fine_tune_reports_held_out_figures_and_saves_safetensors(shared_data: P
     steps: list[str] = []
     report = fine_tune(task="intent", texts=texts, labels=labels, model_dir=tmp_path,
                        base_model=intent_base, epochs=10, learning_rate=2e-3,
-                       max_length=32, progress=steps.append)  # fmt: skip
+                       max_length=32, progress=steps.append,
+                       freeze_embeddings=False)  # fmt: skip
     folder = tmp_path / "intent.transformer"
     assert report.backend == "transformer"
     assert report.labels == tuple(sorted(INTENTS))

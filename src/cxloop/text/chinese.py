@@ -89,6 +89,16 @@ def normalise_many(texts: Sequence[str], *, max_chars: int = 2000) -> list[str]:
     return [piece.strip()[:max_chars] for piece in pieces]
 
 
+def to_simplified(texts: Sequence[str]) -> list[str]:
+    """Traditional Chinese in ``texts`` as Simplified (OpenCC ``tw2sp``); nothing else changes.
+
+    Unlike :func:`normalise`, case, width and spacing are kept (a transformer's own
+    tokenizer deals with them); texts without Han characters come back as they are.
+    """
+    convert = _converter("tw2sp").convert
+    return [str(convert(t)) if has_han(t) else t for t in texts]
+
+
 def to_traditional(text: str) -> str:
     """Convert Simplified Chinese to Traditional with Taiwan phrases (OpenCC ``s2twp``).
 

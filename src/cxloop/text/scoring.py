@@ -31,7 +31,7 @@ from cxloop.text.results import TextScore, TopicHit
 from cxloop.text.taxonomy import Taxonomy, load_taxonomy
 from cxloop.text.topics import find_topics
 from cxloop.text.transcripts import customer_side
-from cxloop.text.transformer import check_device
+from cxloop.text.transformer import TransformerModel, check_device
 from cxloop.text.user_models import UserModels, load_user_models
 
 #: Every part :func:`score_texts` can compute.
@@ -279,18 +279,41 @@ def _whole_text_sentiment(models: TextModels, feel: SentimentFn) -> SentimentFn:
     if network is not None:
         model = network
 
-        def transformer_sentiment(
+        def whole_text(
             texts: Sequence[str], languages: Sequence[str]
         ) -> list[Prediction]:
-            return [
-                found if is_supported(code) else None
-                for found, code in zip(model.sentiment(texts), languages, strict=True)
-            ]
+            return transformer_sentiment(model, texts, languages)
 
-        return transformer_sentiment
+        return whole_text
     if models.backend == "embeddings" and not models.user_task("sentiment"):
         return sentiment_e5.score_sentiment_e5
     return feel
+
+
+def transformer_sentiment(
+    model: TransformerModel, texts: Sequence[str], languages: Sequence[str]
+) -> list[Prediction]:
+    """A user's transformer sentiment per text, ``None`` where the language is unsupported.
+
+    A binary model trained with ``text train`` may be averaged with the shipped model
+    (its ``shipped_weight``, chosen on held-out texts): the label is then the sign of
+    the average.
+    """
+    found = model.sentiment(texts)
+    weight = model.shipped_weight
+    if weight > 0 and texts:
+        shipped = sentiment.score_sentiment(texts, languages)
+        mixed = []
+        for own, other in zip(found, shipped, strict=True):
+            score = (
+                own[1] if other is None else (1 - weight) * own[1] + weight * other[1]
+            )
+            mixed.append(("positive" if score >= 0 else "negative", round(score, 4)))
+        found = mixed
+    return [
+        hit if is_supported(code) else None
+        for hit, code in zip(found, languages, strict=True)
+    ]
 
 
 def _signed(label: str, confidence: float) -> float:

@@ -91,6 +91,7 @@ class TrainReport:
             "per_label": [asdict(f) for f in self.per_label],
             "other_threshold": self.other_threshold, "other_rate": self.other_rate,
             "unknown_recall": self.unknown_recall, "model_path": str(self.model_path),
+            "extra": dict(self.extra),
         }  # fmt: skip
 
 
@@ -275,7 +276,8 @@ def train_from_file(
 
     ``backend="transformer"`` fine-tunes ``base_model`` (a local pre-trained model
     folder) with :func:`cxloop.text.transformer_training.fine_tune`, which
-    ``fine_tuning`` (epochs, batch_size, learning_rate, max_length, validation, device)
+    ``fine_tuning`` (epochs, batch_size, learning_rate, max_length, validation, device,
+    freeze_embeddings)
     is passed to; the other backends ignore both.
 
     Raises

@@ -36,12 +36,18 @@ from typing import Any
 import numpy as np
 
 from cxloop.domain.errors import InvalidInput
+from cxloop.text.chinese import to_simplified
 
 #: The folder of a task's transformer inside a model directory.
 SUFFIX = ".transformer"
 #: cxloop's own notes beside the Hugging Face files.
 META_FILE = "cxloop.json"
 DEVICES = ("auto", "cpu", "cuda")
+#: How a model's notes say it reads Chinese: Traditional folded to Simplified first
+#: (what ``text train`` does by default), or each text as written.
+CHINESE_SIMPLIFIED = "simplified"
+CHINESE_AS_WRITTEN = "as-written"
+CHINESE_MODES = (CHINESE_SIMPLIFIED, CHINESE_AS_WRITTEN)
 #: Texts are cut to this many tokens unless the model's notes say otherwise.
 DEFAULT_MAX_LENGTH = 256
 SENTIMENT_LABELS = frozenset({"positive", "negative", "neutral"})
@@ -160,6 +166,10 @@ class TransformerModel:
     _model: Any = field(repr=False)
     _tokenizer: Any = field(repr=False)
     batch_size: int = 32
+    chinese: str = CHINESE_AS_WRITTEN
+    #: A binary sentiment model's scores are averaged with the shipped model's at this
+    #: weight (``text train`` sets it when that does better on held-out texts).
+    shipped_weight: float = 0.0
 
     def proba(
         self, texts: Sequence[str], *, progress: Callable[[int], None] | None = None
@@ -170,6 +180,8 @@ class TransformerModel:
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
         if len(texts) == 0:
             return out
+        if self.chinese == CHINESE_SIMPLIFIED:
+            texts = to_simplified(texts)
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         with torch.inference_mode():
             for start in range(0, len(order), self.batch_size):
@@ -304,4 +316,13 @@ def load_transformer(
         max_length=int(meta.get("max_length", DEFAULT_MAX_LENGTH)), device=where,
         version=f"{task}-transformer-{version_of(path)}", meta=meta,
         _model=model, _tokenizer=tokenizer, batch_size=128 if where != "cpu" else 32,
+        chinese=str(meta.get("chinese", CHINESE_AS_WRITTEN)),
+        shipped_weight=_shipped_weight(meta, labels),
     )  # fmt: skip
+
+
+def _shipped_weight(meta: dict[str, Any], labels: tuple[str, ...]) -> float:
+    weight = meta.get("shipped_weight", 0.0)
+    if not isinstance(weight, int | float) or not 0.0 <= weight <= 1.0:
+        return 0.0
+    return float(weight) if set(labels) == {"positive", "negative"} else 0.0
