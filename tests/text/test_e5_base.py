@@ -25,8 +25,10 @@ from cxloop.cli import app
 from cxloop.domain.errors import InvalidInput
 from cxloop.text.chinese import to_simplified, to_traditional
 from cxloop.text.e5_base import read_packed, write_base_model
+from cxloop.text.emotion import load_model as load_emotion
 from cxloop.text.scoring import transformer_sentiment
 from cxloop.text.sentiment import score_sentiment
+from cxloop.text.shipped_blend import shipped_proba
 from cxloop.text.transformer import hugging_face, load_transformer
 from cxloop.text.transformer_training import _batches
 
@@ -196,7 +198,11 @@ def test_fine_tuning_the_base_learns_chinese_sentiment(
     assert notes["freeze_embeddings"] is True
     assert notes["chinese"] == "simplified"
     assert notes["shipped_weight"] in (0.0, 0.5)
-    assert {"accuracy_alone", "accuracy_with_shipped"} <= set(notes["report"]["extra"])
+    shipped = notes["report"]["extra"]["shipped"]
+    assert shipped["measure"] == "accuracy"
+    assert shipped["shipped_weight"] == (
+        0.5 if shipped["with_shipped"] >= shipped["alone"] else 0.0
+    )
     _, _, pos, neg = _hotel(shared_data)
     truth = ["positive"] * len(pos) + ["negative"] * len(neg)
     scored = {}
@@ -246,18 +252,35 @@ def test_a_blended_model_averages_its_score_with_the_shipped_one(trained: Path) 
         "The room was fine.",
     ]
     languages = ["zh-Hans", "zh-Hans", "zh-Hans", "en"]
-    own = [score for _, score in model.sentiment(texts)]
+    alone = dataclasses.replace(model, shipped_weight=0.0).sentiment(texts)
     shipped = [hit[1] for hit in score_sentiment(texts, languages) if hit is not None]
-    alone = transformer_sentiment(
-        dataclasses.replace(model, shipped_weight=0.0), texts, languages
-    )
-    assert [hit[1] for hit in alone if hit] == own
     mixed = transformer_sentiment(
         dataclasses.replace(model, shipped_weight=0.5), texts, languages
     )
-    for hit, a, b in zip(mixed, own, shipped, strict=True):
+    for hit, own, other in zip(mixed, alone, shipped, strict=True):
         assert hit is not None
-        assert hit[1] == pytest.approx((a + b) / 2, abs=1e-4)
-        assert hit[0] == ("positive" if hit[1] >= 0 else "negative")
-    unsupported = transformer_sentiment(model, ["¿Dónde está?"], ["es"])
-    assert unsupported == [None]
+        assert hit[1] == pytest.approx((own[1] + other) / 2, abs=2e-4)
+        assert hit[0] == ("positive" if hit[1] > 0 else "negative")
+    assert transformer_sentiment(model, ["¿Dónde está?"], ["es"]) == [None]
+
+
+def test_the_shipped_probabilities_follow_the_models_labels() -> None:
+    texts = ["气死我了，又坏了", "太开心了！", "明天会不会下雨呢"]
+    shipped = load_emotion()
+    labels = list(reversed(shipped.labels))
+    proba = shipped_proba("emotion", labels, texts)
+    assert proba is not None
+    expected = shipped.predict_proba(texts)
+    for column, label in enumerate(labels):
+        assert np.allclose(proba[:, column], expected[:, shipped.labels.index(label)])
+    reviews = ["送餐很快，味道很好，非常满意", "又坏了，质量太差，退货"]
+    feel = shipped_proba("sentiment", ["positive", "negative"], reviews)
+    assert feel is not None
+    assert np.allclose(feel.sum(axis=1), 1.0)
+    assert feel[0, 0] > 0.5 > feel[1, 0]
+    # no shipped model has these labels: no average
+    assert shipped_proba("emotion", ["joy", "anger"], texts) is None
+    assert (
+        shipped_proba("sentiment", ["negative", "neutral", "positive"], texts) is None
+    )
+    assert shipped_proba("intent", ["refund", "delivery"], texts) is None

@@ -295,24 +295,12 @@ def transformer_sentiment(
 ) -> list[Prediction]:
     """A user's transformer sentiment per text, ``None`` where the language is unsupported.
 
-    A binary model trained with ``text train`` may be averaged with the shipped model
-    (its ``shipped_weight``, chosen on held-out texts): the label is then the sign of
-    the average.
+    A model trained with ``text train`` may include the shipped model's reading (its
+    ``shipped_weight``, see :mod:`cxloop.text.shipped_blend`).
     """
-    found = model.sentiment(texts)
-    weight = model.shipped_weight
-    if weight > 0 and texts:
-        shipped = sentiment.score_sentiment(texts, languages)
-        mixed = []
-        for own, other in zip(found, shipped, strict=True):
-            score = (
-                own[1] if other is None else (1 - weight) * own[1] + weight * other[1]
-            )
-            mixed.append(("positive" if score >= 0 else "negative", round(score, 4)))
-        found = mixed
     return [
         hit if is_supported(code) else None
-        for hit, code in zip(found, languages, strict=True)
+        for hit, code in zip(model.sentiment(texts), languages, strict=True)
     ]
 
 

@@ -167,8 +167,8 @@ class TransformerModel:
     _tokenizer: Any = field(repr=False)
     batch_size: int = 32
     chinese: str = CHINESE_AS_WRITTEN
-    #: A binary sentiment model's scores are averaged with the shipped model's at this
-    #: weight (``text train`` sets it when that does better on held-out texts).
+    #: The shipped model's probabilities are averaged in at this weight (``text train``
+    #: sets it when that does better on held-out texts; see :mod:`shipped_blend`).
     shipped_weight: float = 0.0
 
     def proba(
@@ -180,6 +180,11 @@ class TransformerModel:
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
         if len(texts) == 0:
             return out
+        shipped = None
+        if self.shipped_weight > 0:
+            from cxloop.text.shipped_blend import shipped_proba
+
+            shipped = shipped_proba(self.task, self.labels, texts)
         if self.chinese == CHINESE_SIMPLIFIED:
             texts = to_simplified(texts)
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
@@ -194,7 +199,11 @@ class TransformerModel:
                 out[rows] = torch.softmax(logits, dim=-1).cpu().numpy()
                 if progress is not None:
                     progress(len(rows))
-        return out
+        if shipped is None:
+            return out
+        from cxloop.text.shipped_blend import mix
+
+        return mix(out, shipped, self.shipped_weight)
 
     def predict(self, texts: Sequence[str]) -> list[tuple[str, float]]:
         """(label, confidence) per text; ``other`` below the threshold.
@@ -317,12 +326,12 @@ def load_transformer(
         version=f"{task}-transformer-{version_of(path)}", meta=meta,
         _model=model, _tokenizer=tokenizer, batch_size=128 if where != "cpu" else 32,
         chinese=str(meta.get("chinese", CHINESE_AS_WRITTEN)),
-        shipped_weight=_shipped_weight(meta, labels),
+        shipped_weight=_shipped_weight(meta),
     )  # fmt: skip
 
 
-def _shipped_weight(meta: dict[str, Any], labels: tuple[str, ...]) -> float:
+def _shipped_weight(meta: dict[str, Any]) -> float:
     weight = meta.get("shipped_weight", 0.0)
-    if not isinstance(weight, int | float) or not 0.0 <= weight <= 1.0:
+    if isinstance(weight, bool) or not isinstance(weight, int | float):
         return 0.0
-    return float(weight) if set(labels) == {"positive", "negative"} else 0.0
+    return float(weight) if 0.0 <= weight <= 1.0 else 0.0

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from cxloop.domain.errors import InvalidInput
-from cxloop.text import _fitting
+from cxloop.text import _fitting, shipped_blend
 from cxloop.text import transformer as tf
 from cxloop.text.chinese import to_simplified
 from cxloop.text.training import (
@@ -47,8 +47,6 @@ MAX_LENGTH = 128
 VALIDATION = 0.1
 WARMUP = 0.1
 SEED = 0
-#: The shipped model's share when a binary sentiment model is averaged with it.
-SHIPPED_WEIGHT = 0.5
 
 
 def fine_tune(
@@ -145,17 +143,23 @@ def fine_tune(
     say(f"measuring on {len(val_rows):,} held-out texts")
     proba = run.proba([texts[known[i]] for i in val_rows])
     other_proba = run.proba(unknown) if unknown else None
+    val_texts = [texts[known[i]] for i in val_rows]
+    blend, mixed = _shipped_blend(task, proba, names, val_texts, y[val_rows])
+    if blend:
+        say(f"held-out {blend['measure']} alone {blend['alone']:.3f}, averaged with the "
+            f"shipped model {blend['with_shipped']:.3f}")  # fmt: skip
+    if mixed is not None:  # the threshold applies to what text score will compute
+        proba = mixed
+        if other_proba is not None:
+            shipped_other = shipped_blend.shipped_proba(task, names, unknown)
+            if shipped_other is not None:
+                other_proba = shipped_blend.mix(other_proba, shipped_other,
+                                                shipped_blend.WEIGHT)  # fmt: skip
     threshold = _threshold(proba, y[val_rows], other_proba, max_other)
     path = tf.transformer_path(model_dir, task)
     report = _report(task, names, y[val_rows], proba, threshold, path,
                      n_texts=len(texts), n_fit=len(fit_rows))  # fmt: skip
-    blend: dict[str, Any] = {}
-    if task == "sentiment" and set(names) == {"positive", "negative"}:
-        blend = _shipped_blend(proba, names, [texts[known[i]] for i in val_rows],
-                               y[val_rows])  # fmt: skip
-        report = dataclasses.replace(report, extra=report.extra | blend)
-        say(f"held-out accuracy alone {blend['accuracy_alone']:.3f}, averaged with "
-            f"the shipped model {blend['accuracy_with_shipped']:.3f}")  # fmt: skip
+    report = dataclasses.replace(report, extra=report.extra | {"shipped": blend})
     say(f"saving {path}")
     meta = {"kind": "user", "task": task, "backend": "transformer",
             "base_model": str(base_model), "other_threshold": report.other_threshold,
@@ -324,26 +328,34 @@ def _batches(lengths: np.ndarray, size: int, shuffle: random.Random) -> list[lis
     return batches
 
 
-def _shipped_blend(proba: np.ndarray, names: list[str], texts: list[str],
-                   truth: np.ndarray) -> dict[str, Any]:  # fmt: skip
-    """Whether averaging with the shipped sentiment model helps, judged on held-out texts.
+def _shipped_blend(task: str, proba: np.ndarray, names: list[str], texts: list[str],
+                   truth: np.ndarray) -> tuple[dict[str, Any], np.ndarray | None]:  # fmt: skip
+    """Whether averaging with the shipped model helps, judged on held-out texts.
 
-    A binary sentiment model's score is P(positive) - P(negative); the shipped model's
-    is on the same -1..1 scale. If their average labels the held-out texts at least as
-    well as the model alone, ``text score`` averages them (``shipped_weight`` 0.5):
-    two models that err differently make fewer errors together.
+    Accuracy decides for sentiment, macro-F1 for the other tasks; a tie keeps the
+    average. Returns the figures (empty when no shipped model has these labels) and the
+    averaged probabilities when they are kept.
     """
-    from cxloop.text.language import detect_languages
-    from cxloop.text.sentiment import score_sentiment
+    from sklearn.metrics import f1_score
 
-    own = proba[:, names.index("positive")] - proba[:, names.index("negative")]
-    found = score_sentiment(texts, detect_languages(texts))
-    shipped = np.array([0.0 if r is None else r[1] for r in found])
-    positive = truth == names.index("positive")
-    alone = float(np.mean((own >= 0) == positive))
-    mixed = float(np.mean(((own + shipped) / 2 >= 0) == positive))
-    return {"accuracy_alone": round(alone, 4), "accuracy_with_shipped": round(mixed, 4),
-            "shipped_weight": SHIPPED_WEIGHT if mixed >= alone else 0.0}  # fmt: skip
+    shipped = shipped_blend.shipped_proba(task, names, texts)
+    if shipped is None:
+        return {}, None
+    mixed = shipped_blend.mix(proba, shipped, shipped_blend.WEIGHT)
+
+    def measure(p: np.ndarray) -> float:
+        guess = p.argmax(axis=1)
+        if task == "sentiment":
+            return float(np.mean(guess == truth))
+        return float(f1_score(truth, guess, labels=range(len(names)), average="macro",
+                              zero_division=0))  # fmt: skip
+
+    alone, together = measure(proba), measure(mixed)
+    kept = together >= alone
+    figures = {"measure": "accuracy" if task == "sentiment" else "macro-F1",
+               "alone": round(alone, 4), "with_shipped": round(together, 4),
+               "shipped_weight": shipped_blend.WEIGHT if kept else 0.0}  # fmt: skip
+    return figures, mixed if kept else None
 
 
 def _threshold(proba: np.ndarray, y: np.ndarray, other: np.ndarray | None,
