@@ -116,8 +116,11 @@ def emotion_row(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     model = load_transformer(work / "emotion" / "emotion.transformer", "emotion",
                              device=args.device)  # fmt: skip
     found = [label for label, _ in model.predict(texts)]
+    # the shipped model's own labels: its gratitude / frustration cues folded back, as
+    # bench/text_quality_intent.py scores it
+    fold = {"gratitude": "joy", "frustration": "anger"}
     shipped = [
-        r[0] if r else "none"
+        fold.get(r[0], r[0]) if r else "none"
         for r in emotion.score_emotion(texts, ["zh-Hans"] * len(texts))
     ]
     row = {"set": "smp2020_ewect (zh-Hans)", "n": len(texts),
