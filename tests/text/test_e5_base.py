@@ -184,6 +184,7 @@ def trained(
     ])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "held-out texts" in result.output
+    assert "averaged with the shipped model" in result.output
     return folder / "models"
 
 

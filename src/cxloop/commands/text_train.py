@@ -188,6 +188,15 @@ def _print_report(report: TrainReport) -> None:
         f"({report.other_rate:.1%} of labelled texts{unknown})",
         highlight=False,
     )
+    shipped = report.extra.get("shipped") or {}
+    if shipped:
+        verdict = ("text score averages the two" if shipped["shipped_weight"]
+                   else "text score uses your model alone")  # fmt: skip
+        console.print(
+            f"held-out {shipped['measure']}: your model alone {shipped['alone']:.3f}, "
+            f"averaged with the shipped model {shipped['with_shipped']:.3f}; {verdict}",
+            highlight=False,
+        )
     where = (report.model_path if report.backend == "transformer"
              else f"{report.model_path}.npz / .json")  # fmt: skip
     console.print(f"model written to {where}", highlight=False)
