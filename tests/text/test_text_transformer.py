@@ -11,7 +11,6 @@ import csv
 import json
 import random
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -34,13 +33,7 @@ INTENTS = ("freeze_account", "report_lost_card", "pin_change", "balance", "trans
            "card_declined", "credit_limit", "interest_rate")  # fmt: skip
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    """One CPU thread: the test workers share two cores, and spinning threads thrash."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _hotel(shared_data: Path) -> tuple[list[str], list[str], list[str], list[str]]:
