@@ -16,7 +16,10 @@ Run where a pre-trained model and ideally a GPU are::
         [--sample N] [--train-sample N] [--epochs 2] [--device auto] [--emotion]
 
 Needs ``pip install 'cxloop[transformer]'``. ``--train-sample`` and ``--sample`` cut the
-train and test parts to a fixed random subset (for a quick run on a CPU).
+train and test parts to a fixed random subset (for a quick run on a CPU). ``--pooled``
+fine-tunes one sentiment model on the train parts of all the ``--sets`` together (as the
+shipped ``sentiment_zh`` is trained) instead of one per set. ``--keep DIR`` keeps the
+models, and ``--reuse`` then scores with them again without fine-tuning.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from cxloop.text import emotion, sentiment  # noqa: E402
+from cxloop.text._fitting import MAX_OTHER_SHARE  # noqa: E402
 from cxloop.text.chinese import to_traditional  # noqa: E402
 from cxloop.text.scoring import transformer_sentiment  # noqa: E402
 from cxloop.text.transformer import load_transformer  # noqa: E402
@@ -64,25 +68,50 @@ def _figures(truth: list[str], guess: list[str]) -> tuple[float, float]:
             round(float(f1_score(truth, guess, average="macro")), 4))  # fmt: skip
 
 
+def _train(args: argparse.Namespace, task: str, texts: list[str], labels: list[str],
+           folder: Path) -> tuple[Any, dict[str, Any]]:  # fmt: skip
+    """Fine-tune (or, with ``--reuse``, load the model kept there) and its figures."""
+    path = folder / f"{task}.transformer"
+    start = time.perf_counter()
+    facts: dict[str, Any] = {}
+    # the emotion set has no "other" texts: every text gets one of the six labels
+    max_other = 0.0 if task == "emotion" else MAX_OTHER_SHARE
+    if not (args.reuse and path.is_dir()):
+        report = fine_tune(task=task, texts=texts, labels=labels, model_dir=folder,
+                           base_model=args.base_model, epochs=args.epochs,
+                           batch_size=args.batch_size, learning_rate=args.learning_rate,
+                           max_length=args.max_length, device=args.device,
+                           max_other=max_other, progress=print if args.verbose else None)  # fmt: skip
+        facts = {"train_s": round(time.perf_counter() - start, 1),
+                 "validation_accuracy": report.accuracy,
+                 "validation_shipped": report.extra.get("shipped")}  # fmt: skip
+    model = load_transformer(path, task, device=args.device)
+    return model, facts | {"shipped_weight": model.shipped_weight}
+
+
 def sentiment_rows(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
-    """One row per set and script: the fine-tuned transformer and the linear model."""
-    rows = []
+    """One row per set and script: the fine-tuned transformer and the linear model.
+
+    With ``--pooled`` one model is fine-tuned on the train parts of all the sets and
+    scores each set's test part; otherwise each set has its own model.
+    """
+    parts = {}
     for name in args.sets:
         corpus = load_corpus(name, DATA)
         train = _sample(corpus.train_texts, corpus.train_labels, args.train_sample, 11)
-        test_texts, test_labels = _sample(
-            corpus.test_texts, corpus.test_labels, args.sample, 7
+        test = _sample(corpus.test_texts, corpus.test_labels, args.sample, 7)
+        parts[name] = (train, test)
+    models = {}
+    if args.pooled and parts:
+        texts = [t for (train, _), _ in parts.values() for t in train[0]]
+        labels = [v for (train, _), _ in parts.values() for v in train[1]]
+        pooled = _train(args, "sentiment", texts, labels, work / "pooled")
+        models = dict.fromkeys(parts, pooled)
+    rows = []
+    for name, (train, (test_texts, test_labels)) in parts.items():
+        model, facts = models.get(name) or _train(
+            args, "sentiment", *train, work / name
         )
-        start = time.perf_counter()
-        report = fine_tune(task="sentiment", texts=train[0], labels=train[1],
-                           model_dir=work / name, base_model=args.base_model,
-                           epochs=args.epochs, batch_size=args.batch_size,
-                           learning_rate=args.learning_rate,
-                           max_length=args.max_length, device=args.device,
-                           progress=print if args.verbose else None)  # fmt: skip
-        trained = time.perf_counter() - start
-        model = load_transformer(work / name / "sentiment.transformer", "sentiment",
-                                 device=args.device)  # fmt: skip
         for script, texts in (("zh-Hans", test_texts),
                               ("zh-Hant", [to_traditional(t) for t in test_texts])):  # fmt: skip
             start = time.perf_counter()
@@ -92,10 +121,7 @@ def sentiment_rows(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]
             rows.append({"set": f"{name} ({script})", "n": len(texts),
                          "transformer": _figures(test_labels, found),
                          "linear": _figures(test_labels, linear),
-                         "texts_per_s": round(rate, 1), "train_s": round(trained, 1),
-                         "validation_accuracy": report.accuracy,
-                         "validation_shipped": report.extra.get("shipped"),
-                         "shipped_weight": model.shipped_weight})  # fmt: skip
+                         "texts_per_s": round(rate, 1)} | facts)  # fmt: skip
             print(rows[-1], flush=True)
     return rows
 
@@ -107,14 +133,7 @@ def emotion_row(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     train = _sample(corpus.train_texts, labels, args.train_sample, 11)
     truth_all = [SMP_LABELS[v] for v in corpus.test_labels]
     texts, truth = _sample(corpus.test_texts, truth_all, args.sample, 7)
-    start = time.perf_counter()
-    report = fine_tune(task="emotion", texts=train[0], labels=train[1], model_dir=work / "emotion",
-              base_model=args.base_model, epochs=args.epochs, batch_size=args.batch_size,
-              learning_rate=args.learning_rate, max_length=args.max_length, device=args.device, max_other=0.0,
-              progress=print if args.verbose else None)  # fmt: skip
-    trained = time.perf_counter() - start
-    model = load_transformer(work / "emotion" / "emotion.transformer", "emotion",
-                             device=args.device)  # fmt: skip
+    model, facts = _train(args, "emotion", *train, work / "emotion")
     found = [label for label, _ in model.predict(texts)]
     # the shipped model's own labels: its gratitude / frustration cues folded back, as
     # bench/text_quality_intent.py scores it
@@ -124,9 +143,8 @@ def emotion_row(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         for r in emotion.score_emotion(texts, ["zh-Hans"] * len(texts))
     ]
     row = {"set": "smp2020_ewect (zh-Hans)", "n": len(texts),
-           "transformer": _figures(truth, found), "linear": _figures(truth, shipped),
-           "train_s": round(trained, 1), "validation_shipped": report.extra.get("shipped"),
-           "shipped_weight": model.shipped_weight}  # fmt: skip
+           "transformer": _figures(truth, found),
+           "linear": _figures(truth, shipped)} | facts  # fmt: skip
     print(row, flush=True)
     return row
 
@@ -151,6 +169,16 @@ def main() -> None:
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--emotion", action="store_true", help="also SMP2020-EWECT")
+    parser.add_argument(
+        "--pooled",
+        action="store_true",
+        help="one sentiment model fine-tuned on the train parts of all the sets",
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="score with the models already kept in --keep instead of fine-tuning",
+    )
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument(
         "--keep",

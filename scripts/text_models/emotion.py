@@ -80,27 +80,6 @@ def training_set(data_dir: Path) -> tuple[list[str], list[str], dict[str, Any]]:
     return texts, labels, sources
 
 
-def _offsets(proba: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
-    """Per-label log-offsets that raise the out-of-fold macro-F1 (coordinate search)."""
-    from sklearn.metrics import f1_score
-
-    logp = np.log(proba + 1e-12)
-    offsets = np.zeros(k)
-
-    def score(o: np.ndarray) -> float:
-        return float(f1_score(y, (logp + o).argmax(axis=1), average="macro"))
-
-    for _ in range(2):
-        for j in range(k):
-            trials = []
-            for step in np.linspace(-1.5, 1.5, 31):
-                o = offsets.copy()
-                o[j] = step
-                trials.append((score(o), -abs(step), step))
-            offsets[j] = max(trials)[2]
-    return offsets
-
-
 def _nb_ratio(present: Any, positive: np.ndarray) -> np.ndarray:
     """Log-count ratio of each feature: texts of one label against all the others."""
     pos = np.asarray(present[positive].sum(axis=0)).ravel() + 1.0
@@ -167,7 +146,7 @@ def build(data_dir: Path, out_dir: Path) -> dict[str, Any]:
     data = _fitting.prepare(texts, labels, other="", embed=None, say=lambda _m: None,
                             spec=FEATURES)  # fmt: skip
     proba, temperature = cross_validate(data)
-    offsets = _offsets(proba, data.y, len(data.labels))
+    offsets = _fitting.macro_f1_offsets(proba, data.y)
     coef, intercept = fit_scores(data.matrix, data.y, len(data.labels))
     coef, intercept = coef * np.float32(temperature), intercept * temperature
     model = (_prune(coef, MAX_WEIGHTS), intercept + offsets)

@@ -22,10 +22,11 @@ from typer.testing import CliRunner
 from cxloop.cli import app
 from cxloop.config import Settings
 from cxloop.domain.errors import InvalidInput
+from cxloop.text._fitting import macro_f1_offsets, with_offsets
 from cxloop.text.scoring import TextModels, score_texts
 from cxloop.text.training import train_user_model
 from cxloop.text.transformer import check_device, load_transformer, resolve_device
-from cxloop.text.transformer_training import fine_tune
+from cxloop.text.transformer_training import _label_offsets, fine_tune
 from cxloop.text.user_models import load_user_models
 
 runner = CliRunner()
@@ -115,6 +116,7 @@ def test_fine_tune_reports_held_out_figures_and_saves_safetensors(shared_data: P
     notes = json.loads((folder / "cxloop.json").read_text(encoding="utf-8"))
     assert notes["report"]["accuracy"] == report.accuracy
     assert notes["base_model"] == str(intent_base)
+    assert notes["label_offsets"] is None  # 4 held-out texts a label: too few to fit
 
 
 def test_fine_tuned_intents_label_unseen_texts(
@@ -249,3 +251,73 @@ def test_devices_are_checked() -> None:
     if not torch.cuda.is_available():
         with pytest.raises(InvalidInput, match="no GPU is available"):
             resolve_device("cuda")
+
+
+def _understated(n_small: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Three labels; the third (n_small texts) is given too little probability."""
+    rng = np.random.default_rng(seed)
+    y = np.array([0] * 400 + [1] * 400 + [2] * n_small)
+    logits = rng.normal(0, 1, (len(y), 3))
+    logits[np.arange(len(y)), y] += 2.0
+    logits[:, 2] -= 1.5
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    return proba, y
+
+
+def test_macro_f1_offsets_lift_an_understated_label() -> None:
+    from sklearn.metrics import f1_score
+
+    proba, y = _understated(100)
+    offsets = macro_f1_offsets(proba, y)
+    before = f1_score(y, proba.argmax(axis=1), average="macro")
+    fixed = with_offsets(proba, offsets)
+    after = f1_score(y, fixed.argmax(axis=1), average="macro")
+    assert offsets[2] - max(offsets[0], offsets[1]) >= 0.5
+    assert after > before + 0.03
+    assert np.allclose(fixed.sum(axis=1), 1.0)
+    # held-out texts of the same kind gain too: the offsets are not fitted noise
+    proba2, y2 = _understated(100, seed=1)
+    assert f1_score(
+        y2, with_offsets(proba2, offsets).argmax(axis=1), average="macro"
+    ) > (f1_score(y2, proba2.argmax(axis=1), average="macro") + 0.03)
+    # nothing to correct: every offset stays 0
+    exact = np.eye(3)[y] * 0.9 + 0.1 / 3
+    assert not macro_f1_offsets(exact, y).any()
+
+
+def test_label_offsets_only_where_labels_have_held_out_texts_enough() -> None:
+    proba, y = _understated(100)
+    assert _label_offsets("emotion", proba, y) is not None
+    assert _label_offsets("intent", proba, y) is not None
+    assert _label_offsets("sentiment", proba, y) is None  # judged by accuracy
+    few, y_few = _understated(30)
+    assert _label_offsets("emotion", few, y_few) is None
+
+
+def test_label_offsets_in_cxloop_json_apply_when_scoring(shared_data: Path, intent_dir: Path, tmp_path: Path) -> None:  # fmt: skip
+    import shutil
+
+    folder = tmp_path / "intent.transformer"
+    shutil.copytree(intent_dir / "intent.transformer", folder)
+    texts, _ = clinc(shared_data, "val.csv", INTENTS, 5)
+    plain = load_transformer(folder, "intent", device="cpu")
+    before = plain.proba(texts)
+    notes = json.loads((folder / "cxloop.json").read_text(encoding="utf-8"))
+    offsets = dict.fromkeys(plain.labels, 0.0) | {"balance": 8.0}
+    (folder / "cxloop.json").write_text(
+        json.dumps(notes | {"label_offsets": offsets}), encoding="utf-8"
+    )
+    shifted = load_transformer(folder, "intent", device="cpu")
+    after = shifted.proba(texts)
+    order = np.array([offsets[label] for label in plain.labels])
+    assert np.allclose(after, with_offsets(before, order), atol=1e-5)
+    balance = plain.labels.index("balance")
+    assert (after.argmax(axis=1) == balance).mean() > (
+        before.argmax(axis=1) == balance
+    ).mean()
+    for bad in ({"balance": 1.0}, offsets | {"balance": "high"}, [1.0] * 8):
+        (folder / "cxloop.json").write_text(
+            json.dumps(notes | {"label_offsets": bad}), encoding="utf-8"
+        )
+        with pytest.raises(InvalidInput, match="label_offsets must map"):
+            load_transformer(folder, "intent", device="cpu")

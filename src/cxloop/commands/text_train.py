@@ -197,6 +197,13 @@ def _print_report(report: TrainReport) -> None:
             f"averaged with the shipped model {shipped['with_shipped']:.3f}; {verdict}",
             highlight=False,
         )
+    offsets = report.extra.get("label_offsets") or {}
+    if offsets:
+        console.print(
+            "label offsets fitted for macro-F1 on the held-out texts: "
+            + ", ".join(f"{label} {value:+.1f}" for label, value in offsets.items()),
+            highlight=False,
+        )
     where = (report.model_path if report.backend == "transformer"
              else f"{report.model_path}.npz / .json")  # fmt: skip
     console.print(f"model written to {where}", highlight=False)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -170,6 +171,9 @@ class TransformerModel:
     #: The shipped model's probabilities are averaged in at this weight (``text train``
     #: sets it when that does better on held-out texts; see :mod:`shipped_blend`).
     shipped_weight: float = 0.0
+    #: Log-offsets added to the model's own probabilities, one per label, before the
+    #: average (``text train`` fits them for macro-F1 on held-out texts); None: none.
+    label_offsets: np.ndarray | None = None
 
     def proba(
         self, texts: Sequence[str], *, progress: Callable[[int], None] | None = None
@@ -199,6 +203,10 @@ class TransformerModel:
                 out[rows] = torch.softmax(logits, dim=-1).cpu().numpy()
                 if progress is not None:
                     progress(len(rows))
+        if self.label_offsets is not None:
+            from cxloop.text._fitting import with_offsets
+
+            out = with_offsets(out, self.label_offsets)
         if shipped is None:
             return out
         from cxloop.text.shipped_blend import mix
@@ -327,6 +335,7 @@ def load_transformer(
         _model=model, _tokenizer=tokenizer, batch_size=128 if where != "cpu" else 32,
         chinese=str(meta.get("chinese", CHINESE_AS_WRITTEN)),
         shipped_weight=_shipped_weight(meta),
+        label_offsets=_label_offsets(meta, labels, path),
     )  # fmt: skip
 
 
@@ -335,3 +344,23 @@ def _shipped_weight(meta: dict[str, Any]) -> float:
     if isinstance(weight, bool) or not isinstance(weight, int | float):
         return 0.0
     return float(weight) if 0.0 <= weight <= 1.0 else 0.0
+
+
+def _label_offsets(meta: dict[str, Any], labels: Sequence[str], path: Path) -> np.ndarray | None:  # fmt: skip
+    """The ``label_offsets`` of ``cxloop.json`` in label order; None when absent."""
+    given = meta.get("label_offsets")
+    if given is None:
+        return None
+    if (
+        not isinstance(given, dict)
+        or set(given) != set(labels)
+        or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            for v in given.values()
+        )
+    ):
+        raise InvalidInput(
+            f"{path / META_FILE}: label_offsets must map each of the model's labels "
+            f"({', '.join(labels)}) to a number"
+        )
+    return np.array([float(given[label]) for label in labels])

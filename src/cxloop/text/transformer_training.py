@@ -9,7 +9,12 @@ GPU when one is present. Nothing is downloaded.
 Fine-tuning a transformer several times for cross-validation costs too much, so the
 report is measured once, on a stratified held-out part (``validation``, 10 % by
 default) that the saved model never saw; the ``other`` threshold is chosen on the same
-part (and on any rows labelled ``other``, which are never trained on). The model is
+part (and on any rows labelled ``other``, which are never trained on). On that part
+too, an emotion or intent model gets per-label offsets that raise its macro-F1 (when
+every label has enough held-out texts), and a model with the shipped model's labels is
+averaged with it when that does at least as well (:mod:`cxloop.text.shipped_blend`);
+the report's figures are of the final model, so they are a little flattered by those
+choices. The model is
 written to ``<model_dir>/<task>.transformer/`` with a ``cxloop.json`` of notes, and
 replaces any earlier model of that task in the folder.
 """
@@ -47,6 +52,10 @@ MAX_LENGTH = 128
 VALIDATION = 0.1
 WARMUP = 0.1
 SEED = 0
+#: Label offsets for macro-F1 (emotion and intent models) are fitted when every label
+#: has at least this many held-out texts, within -OFFSET_SPAN..OFFSET_SPAN.
+MIN_OFFSET_TEXTS = 50
+OFFSET_SPAN = 1.5
 
 
 def fine_tune(
@@ -143,6 +152,13 @@ def fine_tune(
     say(f"measuring on {len(val_rows):,} held-out texts")
     proba = run.proba([texts[known[i]] for i in val_rows])
     other_proba = run.proba(unknown) if unknown else None
+    offsets = _label_offsets(task, proba, y[val_rows])
+    if offsets is not None:
+        say("label offsets for macro-F1: "
+            + ", ".join(f"{n} {o:+.1f}" for n, o in zip(names, offsets, strict=True)))  # fmt: skip
+        proba = _fitting.with_offsets(proba, offsets)
+        if other_proba is not None:
+            other_proba = _fitting.with_offsets(other_proba, offsets)
     val_texts = [texts[known[i]] for i in val_rows]
     blend, mixed = _shipped_blend(task, proba, names, val_texts, y[val_rows])
     if blend:
@@ -159,7 +175,11 @@ def fine_tune(
     path = tf.transformer_path(model_dir, task)
     report = _report(task, names, y[val_rows], proba, threshold, path,
                      n_texts=len(texts), n_fit=len(fit_rows))  # fmt: skip
-    report = dataclasses.replace(report, extra=report.extra | {"shipped": blend})
+    named_offsets = (None if offsets is None else
+                     {n: round(float(o), 3) for n, o in zip(names, offsets, strict=True)})  # fmt: skip
+    report = dataclasses.replace(
+        report, extra=report.extra | {"shipped": blend, "label_offsets": named_offsets}
+    )
     say(f"saving {path}")
     meta = {"kind": "user", "task": task, "backend": "transformer",
             "base_model": str(base_model), "other_threshold": report.other_threshold,
@@ -167,6 +187,7 @@ def fine_tune(
             "batch_size": batch_size, "learning_rate": learning_rate,
             "freeze_embeddings": freeze_embeddings, "chinese": chinese,
             "shipped_weight": blend.get("shipped_weight", 0.0),
+            "label_offsets": named_offsets,
             "report": report.to_json() | {"model_path": str(path)}}  # fmt: skip
     _save(model, tokenizer, meta, Path(model_dir), task)
     return report
@@ -326,6 +347,20 @@ def _batches(lengths: np.ndarray, size: int, shuffle: random.Random) -> list[lis
         batches.extend(part[i : i + size] for i in range(0, len(part), size))
     shuffle.shuffle(batches)
     return batches
+
+
+def _label_offsets(task: str, proba: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+    """Offsets for macro-F1 fitted on held-out texts, or None where they are not fitted.
+
+    Not for sentiment (judged by accuracy), nor where a label has fewer than
+    :data:`MIN_OFFSET_TEXTS` held-out texts (offsets would fit noise), nor when every
+    offset comes out 0.
+    """
+    counts = np.bincount(y, minlength=proba.shape[1])
+    if task == "sentiment" or counts.min() < MIN_OFFSET_TEXTS:
+        return None
+    offsets = _fitting.macro_f1_offsets(proba, y, span=OFFSET_SPAN)
+    return offsets if np.any(offsets) else None
 
 
 def _shipped_blend(task: str, proba: np.ndarray, names: list[str], texts: list[str],
