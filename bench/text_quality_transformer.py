@@ -103,8 +103,8 @@ def sentiment_rows(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]
         parts[name] = (train, test)
     models = {}
     if args.pooled and parts:
-        texts = [t for (train, _), _ in parts.values() for t in train[0]]
-        labels = [v for (train, _), _ in parts.values() for v in train[1]]
+        texts = [t for train, _ in parts.values() for t in train[0]]
+        labels = [v for train, _ in parts.values() for v in train[1]]
         pooled = _train(args, "sentiment", texts, labels, work / "pooled")
         models = dict.fromkeys(parts, pooled)
     rows = []
