@@ -321,3 +321,21 @@ def test_label_offsets_in_cxloop_json_apply_when_scoring(shared_data: Path, inte
         )
         with pytest.raises(InvalidInput, match="label_offsets must map"):
             load_transformer(folder, "intent", device="cpu")
+
+
+def test_fine_tune_fits_and_saves_label_offsets(shared_data: Path, intent_base: Path, tmp_path: Path) -> None:  # fmt: skip
+    texts, labels = clinc(shared_data, "train.csv", INTENTS, 100)
+    report = fine_tune(task="intent", texts=texts, labels=labels, model_dir=tmp_path,
+                       base_model=intent_base, epochs=2, learning_rate=2e-3,
+                       max_length=32, validation=0.5, max_other=0.0,
+                       freeze_embeddings=False)  # fmt: skip
+    fitted = report.extra["label_offsets"]
+    assert fitted is not None
+    assert set(fitted) == set(INTENTS)
+    assert any(fitted.values())  # two passes leave the small-data model uneven
+    folder = tmp_path / "intent.transformer"
+    notes = json.loads((folder / "cxloop.json").read_text(encoding="utf-8"))
+    assert notes["label_offsets"] == fitted
+    model = load_transformer(folder, "intent", device="cpu")
+    assert model.label_offsets is not None
+    assert model.label_offsets.tolist() == [fitted[label] for label in model.labels]
