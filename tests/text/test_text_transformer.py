@@ -26,7 +26,7 @@ from cxloop.text._fitting import macro_f1_offsets, with_offsets
 from cxloop.text.scoring import TextModels, score_texts
 from cxloop.text.training import train_user_model
 from cxloop.text.transformer import check_device, load_transformer, resolve_device
-from cxloop.text.transformer_training import _label_offsets, fine_tune
+from cxloop.text.transformer_training import _fit_label_offsets, fine_tune
 from cxloop.text.user_models import load_user_models
 
 runner = CliRunner()
@@ -287,11 +287,11 @@ def test_macro_f1_offsets_lift_an_understated_label() -> None:
 
 def test_label_offsets_only_where_labels_have_held_out_texts_enough() -> None:
     proba, y = _understated(100)
-    assert _label_offsets("emotion", proba, y) is not None
-    assert _label_offsets("intent", proba, y) is not None
-    assert _label_offsets("sentiment", proba, y) is None  # judged by accuracy
+    assert _fit_label_offsets("emotion", proba, y) is not None
+    assert _fit_label_offsets("intent", proba, y) is not None
+    assert _fit_label_offsets("sentiment", proba, y) is None  # judged by accuracy
     few, y_few = _understated(30)
-    assert _label_offsets("emotion", few, y_few) is None
+    assert _fit_label_offsets("emotion", few, y_few) is None
 
 
 def test_label_offsets_in_cxloop_json_apply_when_scoring(shared_data: Path, intent_dir: Path, tmp_path: Path) -> None:  # fmt: skip

@@ -152,7 +152,7 @@ def fine_tune(
     say(f"measuring on {len(val_rows):,} held-out texts")
     proba = run.proba([texts[known[i]] for i in val_rows])
     other_proba = run.proba(unknown) if unknown else None
-    offsets = _label_offsets(task, proba, y[val_rows])
+    offsets = _fit_label_offsets(task, proba, y[val_rows])
     if offsets is not None:
         say("label offsets for macro-F1: "
             + ", ".join(f"{n} {o:+.1f}" for n, o in zip(names, offsets, strict=True)))  # fmt: skip
@@ -349,7 +349,9 @@ def _batches(lengths: np.ndarray, size: int, shuffle: random.Random) -> list[lis
     return batches
 
 
-def _label_offsets(task: str, proba: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+def _fit_label_offsets(
+    task: str, proba: np.ndarray, y: np.ndarray
+) -> np.ndarray | None:
     """Offsets for macro-F1 fitted on held-out texts, or None where they are not fitted.
 
     Not for sentiment (judged by accuracy), nor where a label has fewer than
