@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cxloop.text import middling
 from cxloop.text.chinese import to_traditional
 from cxloop.text.language import detect_languages
 from cxloop.text.linear import FeatureSpec, fit_linear
@@ -135,12 +136,15 @@ def test_binary_model_calls_scores_inside_its_band_neutral() -> None:
     ]  # fmt: skip
 
 
-def test_model_version_names_both_models_and_the_neutral_gate() -> None:
+def test_model_version_names_both_models_the_neutral_gate_and_the_middling_rule() -> (
+    None
+):
     version = model_version()
-    assert version.count("+") == 2
+    assert version.count("+") == 3
     assert version.startswith("sentiment_zh-")
     assert "sentiment_en-" in version
-    assert version.endswith(gate_version(MODEL_DIR))
+    assert f"+{gate_version(MODEL_DIR)}+" in version
+    assert version.endswith(f"+{middling.VERSION}")
 
 
 def test_the_neutral_gate_labels_plain_questions_neutral_and_keeps_signs(shared_data: Path) -> None:  # fmt: skip
@@ -177,4 +181,5 @@ def test_without_the_gate_files_scores_pass_through(tmp_path: Path) -> None:
     texts = ["請問如何申請網路銀行？", "服務很好"]
     found = score_sentiment(texts, ["zh-Hant"] * 2, model_dir=tmp_path)
     assert found == score_with(load_model(tmp_path / ZH_MODEL), texts)
-    assert model_version(tmp_path).count("+") == 1
+    assert gate_version(tmp_path) == ""
+    assert model_version(tmp_path).count("+") == 2  # no empty part for the gate

@@ -13,6 +13,8 @@ Two models ship in ``cxloop/text/models/``:
   sentences and product reviews. Its score is ``P(positive) - P(negative)`` and its label
   the most probable class.
 
+Last, a text that is nothing but a middling remark ("一般般吧", "it was okay") is
+``neutral`` whatever the model says (:mod:`cxloop.text.middling`; the sign is kept).
 Texts in any other language (or ``und``) get ``None``: never a guess.
 """
 
@@ -25,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cxloop.text import middling
 from cxloop.text.language import is_supported
 from cxloop.text.linear import LinearTextModel
 from cxloop.text.neutral import apply_gate, gate_version
@@ -116,6 +119,7 @@ def score_sentiment(
         if name == ZH_MODEL and set(model.labels) == {"positive", "negative"}:
             band = float(model.meta.get("neutral_band", DEFAULT_NEUTRAL_BAND))
             results = apply_gate(chosen, results, band=band, model_dir=folder)
+        results = middling.soften(chosen, results)
         for i, result in zip(indices, results, strict=True):
             out[i] = result
     return out
@@ -131,4 +135,5 @@ def model_version(model_dir: Path | None = None) -> str:
     """The version string of the sentiment models (changes when either is retrained)."""
     folder = model_dir or MODEL_DIR
     versions = [_version_of(folder / name) for name in (ZH_MODEL, EN_MODEL)]
-    return "+".join([*versions, gate_version(folder)]).rstrip("+")
+    parts = [*versions, gate_version(folder), middling.VERSION]
+    return "+".join(part for part in parts if part)

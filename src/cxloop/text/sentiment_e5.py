@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from cxloop.domain.errors import InvalidInput
-from cxloop.text import sentiment
+from cxloop.text import middling, sentiment
 from cxloop.text.chinese import normalise_many
 from cxloop.text.neutral import apply_gate
 
@@ -177,9 +177,10 @@ def score_zh(texts: Sequence[str], *, model_dir: Path | None = None,
     scores = 2.0 * head.probability(zh_logits(texts, model_dir), vectors) - 1.0
     band = head.neutral_band
     found = [(sentiment._label_from_score(s, band), round(float(s), 4)) for s in scores]
-    return apply_gate(
+    gated = apply_gate(
         texts, found, band=band, model_dir=model_dir or sentiment.MODEL_DIR
     )
+    return middling.soften(texts, gated)
 
 
 def score_sentiment_e5(
