@@ -102,7 +102,8 @@ def test_embeddings_backend_reads_middling_remarks_as_neutral_too() -> None:
     texts = ["一般般吧", "普普通通", "味道一般，送餐很慢"]
     found = sentiment_e5.score_sentiment_e5(texts, ["zh-Hant"] * 3)
     assert [hit[0] if hit else None for hit in found[:2]] == ["neutral", "neutral"]
-    assert found[2] is not None and found[2][0] == "negative"
+    assert found[2] is not None
+    assert found[2][0] == "negative"
 
 
 def test_settings_choose_the_backend_of_the_pipeline(tmp_path: Path) -> None:

@@ -17,7 +17,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from rich.table import Table
 from rich.text import Text
 
-from cxloop.config import get_settings
+from cxloop.config import Settings, get_settings
+from cxloop.domain.errors import InvalidInput
 
 if TYPE_CHECKING:
     from cxloop.text.pipeline import TextPassSummary
@@ -237,23 +238,71 @@ def rescore(
             help="Score only the stored texts never scored yet (after a large import).",
         ),
     ] = False,
+    spark: Annotated[
+        bool,
+        typer.Option(
+            "--spark",
+            help="Spread the work over Spark tasks (the spark extra, Java 17); every "
+            "executor must reach the store (CXLOOP_DATABASE_URL).",
+        ),
+    ] = False,
+    master: Annotated[
+        str | None,
+        typer.Option(
+            "--master",
+            help="With --spark: the Spark master URL; default: CXLOOP_SPARK_MASTER, "
+            "else local[*] (every core of this machine).",
+        ),
+    ] = None,
+    partitions: Annotated[
+        int | None,
+        typer.Option(
+            "--partitions",
+            min=1,
+            help="With --spark: how many id ranges (Spark tasks); default: four per "
+            "Spark core.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Score every stored text again (after a model or taxonomy change)."""
     from cxloop.text import pipeline
 
-    step = pipeline.score_backlog if only_new else pipeline.rescore
-    with _bar() as bar:
-        task = bar.add_task("scoring stored texts", total=None)
+    settings = get_settings()
+    if spark:
+        summary = _rescore_on_spark(settings, only_new, master, partitions)
+    else:
+        if master is not None or partitions is not None:
+            raise InvalidInput("--master and --partitions need --spark")
+        step = pipeline.score_backlog if only_new else pipeline.rescore
+        with _bar() as bar:
+            task = bar.add_task("scoring stored texts", total=None)
 
-        def report(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            def report(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
 
-        summary = step(settings=get_settings(), progress=report)
+            summary = step(settings=settings, progress=report)
     if as_json:
         typer.echo(json.dumps(_plain(summary)))
         return
     console.print(_pass_table(summary))
+
+
+def _rescore_on_spark(
+    settings: Settings, only_new: bool, master: str | None, partitions: int | None
+) -> TextPassSummary:
+    from cxloop.spark import spark_session
+    from cxloop.text.spark_rescore import rescore_on_spark
+
+    with console.status("starting Spark"):
+        session = spark_session(
+            master or settings.spark_master, app_name="cxloop text rescore"
+        )
+    session.sparkContext.setLogLevel("ERROR")
+    with console.status("scoring stored texts on Spark"):
+        return rescore_on_spark(
+            session, settings=settings, only_new=only_new, partitions=partitions
+        )
 
 
 def _plain(summary: ScoreFileSummary | TextPassSummary) -> dict[str, object]:

@@ -130,7 +130,7 @@ def _score_new(
     version = text_version(models)
     engine = engine_for(settings.database_url)
     when = now if now is not None else utcnow()
-    total = _count(engine, pending=True) if progress is not None else 0
+    total = count_texts(engine, pending=True) if progress is not None else 0
     scored = unsupported = 0
     while limit is None or scored < limit:
         size = BATCH_ROWS if limit is None else min(BATCH_ROWS, limit - scored)
@@ -142,7 +142,7 @@ def _score_new(
             progress(scored, max(total, scored))
         if len(rows) < size:
             break
-    remaining = _count(engine, pending=True)
+    remaining = count_texts(engine, pending=True)
     seconds = time.perf_counter() - start
     return TextPassSummary(scored, unsupported, remaining, version, seconds)
 
@@ -159,23 +159,51 @@ def rescore(
     models = models_for(settings)
     version = text_version(models)
     engine = engine_for(settings.database_url)
-    total = _count(engine, pending=False)
-    when = utcnow()
+    total = count_texts(engine, pending=False)
+
+    def report(scored: int) -> None:
+        if progress is not None:
+            progress(scored, max(total, scored))
+
+    done = score_id_range(engine, models, version, utcnow(), first=0, last=None,
+                          pending=False, progress=report)  # fmt: skip
+    remaining = count_texts(engine, pending=True)
+    seconds = time.perf_counter() - start
+    return TextPassSummary(done[0], done[1], remaining, version, seconds)
+
+
+def score_id_range(
+    engine: Engine,
+    models: TextModels,
+    version: str,
+    when: datetime,
+    *,
+    first: int,
+    last: int | None,
+    pending: bool,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, int]:
+    """Score the interactions with a text and ``first <= id <= last`` (no upper bound
+    when ``last`` is None), or only the never scored ones among them (``pending``),
+    a batch at a time in id order.
+
+    The one loop of :func:`rescore` and of each Spark task of
+    :mod:`cxloop.text.spark_rescore`. Returns (scored, unsupported); ``progress`` gets
+    the number scored so far after each batch.
+    """
     scored = unsupported = 0
-    last_id = 0
+    after = first - 1
     while True:
         with engine.connect() as conn:
-            rows = conn.execute(_all_query(last_id)).all()
+            rows = conn.execute(_range_query(after, last, pending)).all()
         if not rows:
             break
         unsupported += _score_and_write(engine, rows, models, version, when)
         scored += len(rows)
-        last_id = rows[-1][0]
+        after = rows[-1][0]
         if progress is not None:
-            progress(scored, max(total, scored))
-    remaining = _count(engine, pending=True)
-    seconds = time.perf_counter() - start
-    return TextPassSummary(scored, unsupported, remaining, version, seconds)
+            progress(scored)
+    return scored, unsupported
 
 
 def _pending_query(size: int) -> Any:
@@ -183,16 +211,30 @@ def _pending_query(size: int) -> Any:
     return columns.where(_PENDING).order_by(Interaction.id).limit(size)
 
 
-def _all_query(after_id: int) -> Any:
+def _range_query(after_id: int, last: int | None, pending: bool) -> Any:
     columns = select(Interaction.id, Interaction.text)
-    where = Interaction.text.is_not(None) & (Interaction.id > after_id)
+    where = (_PENDING if pending else Interaction.text.is_not(None)) & (
+        Interaction.id > after_id
+    )
+    if last is not None:
+        where = where & (Interaction.id <= last)
     return columns.where(where).order_by(Interaction.id).limit(BATCH_ROWS)
 
 
-def _count(engine: Engine, *, pending: bool) -> int:
+def count_texts(engine: Engine, *, pending: bool) -> int:
+    """How many interactions have a text (``pending``: and were never scored)."""
     where = _PENDING if pending else Interaction.text.is_not(None)
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).where(where)).scalar_one())
+
+
+def id_span(engine: Engine, *, pending: bool) -> tuple[int, int, int] | None:
+    """(smallest id, largest id, count) of the interactions to score; None: none."""
+    where = _PENDING if pending else Interaction.text.is_not(None)
+    query = select(func.min(Interaction.id), func.max(Interaction.id), func.count())
+    with engine.connect() as conn:
+        low, high, count = conn.execute(query.where(where)).one()
+    return None if not count else (int(low), int(high), int(count))
 
 
 def _score_and_write(

@@ -52,7 +52,7 @@ if tuple(name for name, _ in OUTPUT_DDL) != OUTPUT_COLUMNS:  # pragma: no cover
 
 
 @dataclass(frozen=True)
-class _ModelFiles:
+class ModelFiles:
     """Where a worker finds the user's models and taxonomy (names Spark shipped)."""
 
     model_dir: str | None
@@ -65,7 +65,7 @@ class _ModelFiles:
 
 
 @cache
-def _worker_models(files: _ModelFiles) -> TextModels:
+def _worker_models(files: ModelFiles) -> TextModels:
     """The models of one worker process, loaded on its first batch."""
     return TextModels.load(
         model_dir=_shipped(files.model_dir),
@@ -88,7 +88,7 @@ class _BatchScorer:
     """The function Spark runs on each partition (pickled to the workers)."""
 
     text_column: str
-    files: _ModelFiles
+    files: ModelFiles
     parts: frozenset[str]
     replaced: tuple[str, ...]
 
@@ -138,9 +138,9 @@ def score_dataframe(
     TextModels.load(model_dir=model_dir, taxonomy_path=taxonomy_path, backend=backend,
                     device=device)  # fmt: skip
     spark = frame.sparkSession
-    files = _ModelFiles(
-        model_dir=_ship(spark, model_dir),
-        taxonomy=_ship(spark, taxonomy_path),
+    files = ModelFiles(
+        model_dir=ship_to_workers(spark, model_dir),
+        taxonomy=ship_to_workers(spark, taxonomy_path),
         backend=backend,
         device=device,
     )
@@ -158,7 +158,7 @@ def score_dataframe(
     return frame.mapInArrow(scorer, schema)
 
 
-def _ship(spark: SparkSession, path: Path | None) -> str | None:
+def ship_to_workers(spark: SparkSession, path: Path | None) -> str | None:
     """Copy a file or folder to every executor; the name a worker asks SparkFiles for."""
     if path is None:
         return None
