@@ -29,7 +29,8 @@ from cxloop.text.keywords import model_version as keywords_version
 from cxloop.text.language import detect_languages, is_supported
 from cxloop.text.results import TextScore, TopicHit
 from cxloop.text.taxonomy import Taxonomy, load_taxonomy
-from cxloop.text.topics import find_topics
+from cxloop.text.topic_rules import SPANS_VERSION
+from cxloop.text.topics import find_topics, topic_model_version
 from cxloop.text.transcripts import customer_side
 from cxloop.text.transformer import TransformerModel, check_device
 from cxloop.text.user_models import UserModels, load_user_models
@@ -139,7 +140,7 @@ def text_version(models: TextModels) -> str:
     feel = (sentiment_e5.model_version() if models.backend == "embeddings"
             else sentiment.model_version())  # fmt: skip
     parts = (__version__, feel, emotion.model_version(), models.taxonomy.version, user,
-             keywords_version())  # fmt: skip
+             keywords_version(), topic_model_version(), SPANS_VERSION)  # fmt: skip
     digest = hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
     return f"text-{digest[:16]}"
 

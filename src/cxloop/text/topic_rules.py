@@ -21,6 +21,8 @@ from typing import Any
 
 from cxloop.text.taxonomy import Taxonomy
 
+#: Changes whenever the rule of :func:`sentiment_span` changes (part of the text version).
+SPANS_VERSION = "spans-2"
 #: Longest prefix of a text that topics are looked for in.
 MAX_CHARS = 10_000
 _CLAUSE_END = re.compile(
@@ -28,6 +30,9 @@ _CLAUSE_END = re.compile(
     r"\b(?:but|however|although|though|except)\b"
 )
 _BARE_CLAUSE = 2
+#: A separator with one of these turns to something else: the clause after it is never
+#: read as more about the topic before it.
+_CONTRAST = re.compile(r"但|可是|不过|\b(?:but|however|although|though|except)\b")
 _ASCII_ALNUM = re.compile(r"[a-z0-9]")
 _ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 _END = ""
@@ -52,12 +57,14 @@ class RuleHits:
     """The topics found by keywords and rules in one text.
 
     ``spans[topic]`` are the matched ``(start, end)`` spans; ``clauses[topic]`` the
-    indexes into ``clause_spans`` of the clauses that mention the topic.
+    indexes into ``clause_spans`` of the clauses that mention the topic; ``turns`` the
+    indexes of the clauses that follow a contrast (但是, 可是, but, however...).
     """
 
     clause_spans: list[tuple[int, int]]
     spans: dict[int, list[tuple[int, int]]]
     clauses: dict[int, list[int]]
+    turns: frozenset[int] = frozenset()
 
 
 @functools.cache
@@ -287,7 +294,11 @@ def match_rules(folded: str, compiled: CompiledTaxonomy) -> RuleHits:
     """Find the topics of one folded text by keywords and rules."""
     clauses = clause_spans(folded)
     starts = [s for s, _ in clauses]
-    hits = RuleHits(clause_spans=clauses, spans={}, clauses={})
+    turns = frozenset(
+        i for i in range(1, len(clauses))
+        if _CONTRAST.search(folded, clauses[i - 1][1], clauses[i][0])
+    )  # fmt: skip
+    hits = RuleHits(clause_spans=clauses, spans={}, clauses={}, turns=turns)
     spans = _scan(folded, compiled)
     if _ASCII_ALNUM.search(folded):
         spans += (match.span() for match in compiled.english.finditer(folded))
@@ -337,14 +348,43 @@ def _apply_rules(
 def sentiment_span(hits: RuleHits, topic: int) -> list[tuple[int, int]]:
     """The spans whose words carry the sentiment about ``topic``.
 
-    The clauses that mention the topic; a clause that is little more than the matched
-    words (a bare noun such as ``外送員，``) takes the clause after it along.
+    The clauses that mention the topic, each with the clauses after it that mention no
+    topic, up to the next one that does or to a contrast ("客服回覆很快，處理得很好":
+    both clauses are about customer service; "配送很快，但東西壞了": only the first is
+    about delivery). The clauses before the first mention of any topic go with that
+    first mention. A clause that is little more than the matched words (a bare noun
+    such as ``外送員，``) takes the clause after it along even when that one mentions
+    another topic, but not across a contrast.
     """
+    mentioned = {index for found in hits.clauses.values() for index in found}
+    first = min(mentioned)
+    last_clause = len(hits.clause_spans) - 1
     spans = []
     for index in sorted(hits.clauses[topic]):
-        start, end = hits.clause_spans[index]
+        start, end = hits.clause_spans[0 if index == first else index]
         matched = sum(e - s for s, e in hits.spans[topic] if start <= s < end)
-        if end - start - matched < _BARE_CLAUSE and index + 1 < len(hits.clause_spans):
-            end = hits.clause_spans[index + 1][1]
-        spans.append((start, end))
-    return spans
+        after = index
+        while (after < last_clause and after + 1 not in mentioned
+               and after + 1 not in hits.turns):  # fmt: skip
+            after += 1
+        bare = end - start - matched < _BARE_CLAUSE
+        if (
+            after == index
+            and bare
+            and index < last_clause
+            and index + 1 not in hits.turns
+        ):
+            after = index + 1
+        spans.append((start, hits.clause_spans[after][1]))
+    return _merged(spans)
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping spans (in order) joined into one."""
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
