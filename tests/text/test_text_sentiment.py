@@ -13,6 +13,7 @@ import pytest
 from cxloop.text import middling
 from cxloop.text.chinese import to_traditional
 from cxloop.text.language import detect_languages
+from cxloop.text.lexicon_stack import stack_version
 from cxloop.text.linear import FeatureSpec, fit_linear
 from cxloop.text.neutral import gate_version
 from cxloop.text.results import SENTIMENTS
@@ -136,14 +137,13 @@ def test_binary_model_calls_scores_inside_its_band_neutral() -> None:
     ]  # fmt: skip
 
 
-def test_model_version_names_both_models_the_neutral_gate_and_the_middling_rule() -> (
-    None
-):
+def test_model_version_names_models_gate_stack_and_middling_rule() -> None:
     version = model_version()
-    assert version.count("+") == 3
+    assert version.count("+") == 4
     assert version.startswith("sentiment_zh-")
     assert "sentiment_en-" in version
     assert f"+{gate_version(MODEL_DIR)}+" in version
+    assert f"+{stack_version(MODEL_DIR)}+" in version
     assert version.endswith(f"+{middling.VERSION}")
 
 
@@ -182,4 +182,6 @@ def test_without_the_gate_files_scores_pass_through(tmp_path: Path) -> None:
     found = score_sentiment(texts, ["zh-Hant"] * 2, model_dir=tmp_path)
     assert found == score_with(load_model(tmp_path / ZH_MODEL), texts)
     assert gate_version(tmp_path) == ""
-    assert model_version(tmp_path).count("+") == 2  # no empty part for the gate
+    assert (
+        model_version(tmp_path).count("+") == 2
+    )  # no empty part for the gate or stack

@@ -44,6 +44,13 @@ _ENGLISH_WORDS = (
     "excellent terrible awful poor slow fast quick happy help customer app"
 )
 _ENGLISH = frozenset(_ENGLISH_WORDS.split(" "))
+#: This many common English words make the Latin part a sentence: an English text that
+#: names a few things in Chinese ("Friendly staff at 信義店, they helped me") is English,
+#: unless its Chinese holds the small words of prose rather than names alone.
+_ENGLISH_SENTENCE = 3
+_CHINESE_PROSE = re.compile(
+    r"[的了是不很我你他她也都太就在有沒没嗎吗呢吧啊得會会還还要]"
+)
 
 
 @cache
@@ -72,11 +79,22 @@ def _by_rule(text: str) -> str | None:
     latin = len(_LATIN.findall(text))
     if hangul and hangul >= han and hangul * _HAN_WEIGHT >= latin:
         return "ko"
-    if han and (han * _HAN_WEIGHT >= latin or (han >= 2 and han * 6 >= latin)):
+    if han and han * _HAN_WEIGHT >= latin:
+        return _chinese(text)
+    # "送餐很慢 but the food was ok": Chinese with English; "the staff at 信義店": English
+    if (
+        han >= 2
+        and han * 6 >= latin
+        and (_english_words(text) < _ENGLISH_SENTENCE or _CHINESE_PROSE.search(text))
+    ):
         return _chinese(text)
     if not latin and not any(ch.isalpha() for ch in text):
         return UNDETERMINED
     return _latin_rule(text) if latin else None
+
+
+def _english_words(text: str) -> int:
+    return sum(w in _ENGLISH for w in _WORD.findall(text.lower()))
 
 
 def _latin_rule(text: str) -> str | None:
@@ -120,7 +138,9 @@ def detect_languages(texts: Sequence[str]) -> list[str]:
     list of str
         ``zh-Hant`` or ``zh-Hans`` for Chinese (also when mixed with English, as long as
         Han characters are a fair share: one Han character weighs as much as three
-        Latin letters), ``en``, another ISO 639-1 code from py3langid (``ja``, ``ko``,
+        Latin letters, or six when the English part is a few words rather than a
+        sentence), ``en`` (also for an English sentence naming a store or product in
+        Chinese), another ISO 639-1 code from py3langid (``ja``, ``ko``,
         ``fr``...), or ``und`` when the text has no letters.
 
     Examples

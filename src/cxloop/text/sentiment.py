@@ -11,7 +11,9 @@ Two models ship in ``cxloop/text/models/``:
   (keeping its sign) and labels them ``neutral``.
 - ``sentiment_en``: positive / neutral / negative, trained on English tweets, review
   sentences and product reviews. Its score is ``P(positive) - P(negative)`` and its label
-  the most probable class.
+  the most probable class. When ``sentiment_en_lexicon`` ships beside it, those
+  probabilities come from the stack of the model and VADER's lexicon
+  (:mod:`cxloop.text.lexicon_stack`).
 
 Last, a text that is nothing but a middling remark ("一般般吧", "it was okay") is
 ``neutral`` whatever the model says (:mod:`cxloop.text.middling`; the sign is kept).
@@ -29,6 +31,12 @@ import numpy as np
 
 from cxloop.text import middling
 from cxloop.text.language import is_supported
+from cxloop.text.lexicon_stack import (
+    STACK_MODEL,
+    load_stack,
+    stack_version,
+    vader_scores,
+)
 from cxloop.text.linear import LinearTextModel
 from cxloop.text.neutral import apply_gate, gate_version
 
@@ -65,14 +73,28 @@ def _label_from_score(score: float, band: float) -> str:
 
 
 def _three_way(model: LinearTextModel, texts: Sequence[str]) -> list[Sentiment]:
-    proba = model.predict_proba(texts)
-    pos, neg = model.labels.index("positive"), model.labels.index("negative")
+    return _from_proba(model.labels, model.predict_proba(texts))
+
+
+def _from_proba(labels: Sequence[str], proba: np.ndarray) -> list[Sentiment]:
+    """The most probable label and ``P(positive) - P(negative)`` of each row."""
+    pos, neg = labels.index("positive"), labels.index("negative")
     scores = proba[:, pos] - proba[:, neg]
     best = np.asarray(proba.argmax(axis=1))
     return [
-        (model.labels[int(b)], round(float(s), 4))
-        for b, s in zip(best, scores, strict=True)
+        (labels[int(b)], round(float(s), 4)) for b, s in zip(best, scores, strict=True)
     ]
+
+
+def _stacked(model: LinearTextModel, texts: Sequence[str], folder: Path) -> list[Sentiment] | None:  # fmt: skip
+    """English scored by the lexicon stack over ``model``; None without the stack."""
+    stack = load_stack(folder / STACK_MODEL)
+    if stack is None or set(stack.labels) != set(model.labels) or not texts:
+        return None
+    linear = model.predict_proba(texts)[
+        :, [model.labels.index(x) for x in stack.labels]
+    ]
+    return _from_proba(stack.labels, stack.proba(linear, vader_scores(texts)))
 
 
 def score_with(model: LinearTextModel, texts: Sequence[str]) -> list[Sentiment]:
@@ -115,7 +137,8 @@ def score_sentiment(
     for name, indices in groups.items():
         model = load_model(folder / name)
         chosen = [texts[i] for i in indices]
-        results = score_with(model, chosen)
+        stacked = _stacked(model, chosen, folder) if name == EN_MODEL else None
+        results = stacked if stacked is not None else score_with(model, chosen)
         if name == ZH_MODEL and set(model.labels) == {"positive", "negative"}:
             band = float(model.meta.get("neutral_band", DEFAULT_NEUTRAL_BAND))
             results = apply_gate(chosen, results, band=band, model_dir=folder)
@@ -135,5 +158,5 @@ def model_version(model_dir: Path | None = None) -> str:
     """The version string of the sentiment models (changes when either is retrained)."""
     folder = model_dir or MODEL_DIR
     versions = [_version_of(folder / name) for name in (ZH_MODEL, EN_MODEL)]
-    parts = [*versions, gate_version(folder), middling.VERSION]
+    parts = [*versions, gate_version(folder), stack_version(folder), middling.VERSION]
     return "+".join(part for part in parts if part)
