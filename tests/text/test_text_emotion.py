@@ -7,10 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.metrics import f1_score
 
 from cxloop.text.chinese import to_traditional
-from cxloop.text.emotion import model_version, score_emotion
+from cxloop.text.emotion import COHERENT_SCORE, model_version, score_emotion
 from cxloop.text.results import EMOTIONS
+from cxloop.text.sentiment import score_sentiment
 
 SMP_LABELS = {"happy": "joy", "angry": "anger", "sad": "disappointment", "fear": "worry",
               "surprise": "surprise", "neutral": "none"}  # fmt: skip
@@ -75,3 +77,61 @@ def test_score_emotion_handles_empty_and_long_text() -> None:
     found = score_emotion(["", "好" * 50_000], ["zh-Hant", "zh-Hant"])
     assert all(f is not None and f[0] in EMOTIONS for f in found)
     assert model_version().startswith("emotion-")
+
+
+def test_a_confident_sentiment_rules_out_the_emotions_of_the_other_side() -> None:
+    texts = ["配送遲到了9天，等了好久才收到。", "Waited on hold for twenty minutes and still no answer."]  # fmt: skip
+    languages = ["zh-Hant", "en"]
+    alone = score_emotion(texts, languages)
+    assert [hit[0] if hit else None for hit in alone] == [
+        "joy",
+        "joy",
+    ]  # the 好, the tweets
+    feel = score_sentiment(texts, languages)
+    assert all(hit is not None and hit[1] <= -COHERENT_SCORE for hit in feel)
+    agreed = score_emotion(texts, languages, sentiments=feel)
+    assert all(hit is not None and hit[0] != "joy" for hit in agreed)
+    # a made-up confident positive reading bars the negative emotions instead
+    cheerful = score_emotion(
+        ["店員態度很差，很生氣"], ["zh-Hant"], sentiments=[("positive", 0.9)]
+    )
+    assert cheerful[0] is not None
+    assert cheerful[0][0] not in {"anger", "disappointment", "worry", "frustration"}
+
+
+def test_an_unsure_sentiment_leaves_the_emotion_alone() -> None:
+    texts = ["配送遲到了9天，等了好久才收到。"]
+    for feel in [("negative", -0.5), ("neutral", -0.9), None]:
+        assert score_emotion(texts, ["zh-Hant"], sentiments=[feel]) == score_emotion(texts, ["zh-Hant"])  # fmt: skip
+    with pytest.raises(ValueError, match="sentiments differ in length"):
+        score_emotion(texts, ["zh-Hant"], sentiments=[])
+
+
+def test_agreeing_with_the_sentiment_costs_nothing_on_weibo_and_helps_on_tweets(
+    shared_data: Path,
+) -> None:
+    with (shared_data / "smp2020_ewect" / "val.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    sets = [
+        ([r["text"] for r in rows], [SMP_LABELS[r["label"]] for r in rows], "zh-Hans")
+    ]
+    with (shared_data / "tweeteval_emotion" / "val.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    tweet = {
+        "anger": "anger",
+        "joy": "joy",
+        "optimism": "joy",
+        "sadness": "disappointment",
+    }
+    sets.append(([r["text"] for r in rows], [tweet[r["label"]] for r in rows], "en"))
+    gains = []
+    for texts, truth, language in sets:
+        languages = [language] * len(texts)
+        feel = score_sentiment(texts, languages)
+        alone = [_base(hit) for hit in score_emotion(texts, languages)]
+        agreed = [
+            _base(hit) for hit in score_emotion(texts, languages, sentiments=feel)
+        ]
+        gains.append(f1_score(truth, agreed, average="macro") - f1_score(truth, alone, average="macro"))  # fmt: skip
+    assert gains[0] >= -0.002  # SMP2020-EWECT: 0.666 either way
+    assert gains[1] >= 0.005  # TweetEval emotion: 0.530 -> 0.541

@@ -11,6 +11,13 @@ of :data:`~cxloop.text.results.EMOTIONS` come from words on top of it:
 - ``frustration``: a text the model reads as ``anger`` or ``disappointment`` that says
   the trouble keeps coming back (又, 一直, 還是沒, 每次都, again, still, keeps...).
 
+Given the texts' sentiment, the emotion agrees with it: a text whose sentiment is
+confidently negative (score at most -:data:`COHERENT_SCORE`) never gets ``joy``, and a
+confidently positive one never gets ``anger``, ``disappointment`` or ``worry``; the
+most probable emotion left is taken ("配送遲到了9天，等了好久才收到" read ``joy`` from its
+好). The sentiment models are the more accurate of the two (0.90-0.94 accuracy against
+a 0.66 macro-F1), and the threshold only lets their confident readings count.
+
 Texts in any other language (or ``und``) get ``None``: never a guess.
 """
 
@@ -20,6 +27,8 @@ import re
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+
+import numpy as np
 
 from cxloop.text.chinese import normalise_many
 from cxloop.text.language import is_supported
@@ -36,6 +45,13 @@ _AGAIN = re.compile(
 )
 
 
+#: How sure the sentiment must be (|score|) before the emotion has to agree with it.
+COHERENT_SCORE = 0.7
+#: Emotions a confidently positive text cannot have, and a confidently negative one.
+_NOT_WHEN_POSITIVE = frozenset({"anger", "disappointment", "worry"})
+_NOT_WHEN_NEGATIVE = frozenset({"joy"})
+
+
 @cache
 def load_model(path: Path = MODEL_DIR / MODEL) -> LinearTextModel:
     """Load (once per process) the emotion model at ``path`` (no suffix)."""
@@ -48,7 +64,10 @@ def model_version() -> str:
 
 
 def score_emotion(
-    texts: Sequence[str], languages: Sequence[str]
+    texts: Sequence[str],
+    languages: Sequence[str],
+    *,
+    sentiments: Sequence[tuple[str, float] | None] | None = None,
 ) -> list[tuple[str, float] | None]:
     """The emotion (a label of ``EMOTIONS``) and its confidence 0..1 for each text.
 
@@ -58,6 +77,9 @@ def score_emotion(
         Raw texts.
     languages : sequence of str
         Their languages (``detect_languages``); unsupported ones get ``None``.
+    sentiments : sequence, optional
+        Their ``(label, score)`` sentiment (``score_sentiment``): a confident one rules
+        out the emotions of the other side (see the module's notes).
 
     Returns
     -------
@@ -68,6 +90,8 @@ def score_emotion(
     """
     if len(texts) != len(languages):
         raise ValueError("texts and languages differ in length")
+    if sentiments is not None and len(sentiments) != len(texts):
+        raise ValueError("texts and sentiments differ in length")
     found: list[tuple[str, float] | None] = [None] * len(texts)
     chosen = [i for i, lang in enumerate(languages) if is_supported(lang)]
     if not chosen:
@@ -77,10 +101,21 @@ def score_emotion(
     proba = model.predict_proba(batch)
     normalised = normalise_many(batch, max_chars=model.features.max_chars)
     for row, (i, text) in enumerate(zip(chosen, normalised, strict=True)):
-        best = int(proba[row].argmax())
+        allowed = _allowed(model.labels, sentiments[i] if sentiments else None)
+        best = int(np.where(allowed, proba[row], -1.0).argmax())
         label = _refine(model.labels[best], text)
         found[i] = (label, round(float(proba[row, best]), 4))
     return found
+
+
+def _allowed(labels: Sequence[str], feel: tuple[str, float] | None) -> np.ndarray:
+    """Which of ``labels`` agree with the sentiment ``feel`` (all of them when unsure)."""
+    barred: frozenset[str] = frozenset()
+    if feel is not None and feel[0] == "positive" and feel[1] >= COHERENT_SCORE:
+        barred = _NOT_WHEN_POSITIVE
+    elif feel is not None and feel[0] == "negative" and feel[1] <= -COHERENT_SCORE:
+        barred = _NOT_WHEN_NEGATIVE
+    return np.array([label not in barred for label in labels])
 
 
 def _refine(label: str, text: str) -> str:

@@ -229,10 +229,12 @@ def _score_supported(
         return found
     feel = _sentiment_function(models)
     whole = _whole_text_sentiment(models, feel)
-    if "sentiment" in parts or "intent" in parts:
+    if parts & {"sentiment", "intent", "emotion"}:
         found["sentiment"] = clock.run("sentiment", whole, texts, languages)
     if "emotion" in parts:
-        found["emotion"] = clock.run("emotion", _emotions, texts, languages, models)
+        found["emotion"] = clock.run(
+            "emotion", _emotions, texts, languages, found["sentiment"], models
+        )
     if "topics" in parts:
         found["topics"] = clock.run(
             "topics", find_topics, texts, languages, taxonomy=models.taxonomy,
@@ -315,11 +317,14 @@ def _signed(label: str, confidence: float) -> float:
 
 
 def _emotions(
-    texts: list[str], languages: list[str], models: TextModels
+    texts: list[str],
+    languages: list[str],
+    sentiments: list[Prediction],
+    models: TextModels,
 ) -> list[Prediction]:
     if models.user_models is not None and models.user_task("emotion"):
         return list(models.user_models.predict("emotion", texts))
-    return emotion.score_emotion(texts, languages)
+    return emotion.score_emotion(texts, languages, sentiments=sentiments)
 
 
 def _intents(
