@@ -189,6 +189,22 @@ def test_transcripts_are_read_from_the_customers_turns_only() -> None:
     )
 
 
+def test_an_agents_note_of_what_the_customer_said_is_read_as_the_customers_words() -> (
+    None
+):
+    notes = ["來電反映：普通，沒有特別好或不好。", "Caller says: It was okay.",
+             "客户反映：送餐太慢了", "主旨：顧客意見\n一般般吧"]  # fmt: skip
+    assert [customer_side(note) for note in notes[:3]] == [
+        "普通，沒有特別好或不好。",
+        "It was okay.",
+        "送餐太慢了",
+    ]
+    assert customer_side(notes[3]) == notes[3]  # a subject line is not a speaker
+    first, second, third, _ = score_texts(notes)
+    assert (first.sentiment, second.sentiment) == ("neutral", "neutral")
+    assert third.sentiment == "negative"
+
+
 def test_english_keywords_do_not_depend_on_the_other_texts_of_the_batch() -> None:
     text = "The refund took three weeks and the refund form kept crashing"
     others = ["The refund was quick", "refund refund refund", "crashing app again"]

@@ -22,7 +22,7 @@ from typing import Any
 
 from cxloop import __version__
 from cxloop.domain.errors import InvalidInput
-from cxloop.text import emotion, sentiment, sentiment_e5
+from cxloop.text import emotion, sentiment, sentiment_e5, transcripts
 from cxloop.text.intent import detect_intents
 from cxloop.text.keywords import extract_keywords
 from cxloop.text.keywords import model_version as keywords_version
@@ -140,7 +140,8 @@ def text_version(models: TextModels) -> str:
     feel = (sentiment_e5.model_version() if models.backend == "embeddings"
             else sentiment.model_version())  # fmt: skip
     parts = (__version__, feel, emotion.model_version(), models.taxonomy.version, user,
-             keywords_version(), topic_model_version(), SPANS_VERSION)  # fmt: skip
+             keywords_version(), topic_model_version(), SPANS_VERSION,
+             transcripts.VERSION)  # fmt: skip
     digest = hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
     return f"text-{digest[:16]}"
 

@@ -12,28 +12,39 @@ from __future__ import annotations
 
 import re
 
+#: Changes whenever the labels or the rule change (part of the text version).
+VERSION = "transcripts-2"
 CUSTOMER_LABELS = ("客戶", "客户", "顧客", "顾客", "客人", "消費者", "消费者", "customer",
                    "client", "caller", "user")  # fmt: skip
+#: An agent's note of what the customer said (``來電反映：...``, ``Caller says: ...``):
+#: the words after it are the customer's too.
+REPORTED_LABELS = ("來電反映", "来电反映", "來電表示", "来电表示", "客戶反映", "客户反映",
+                   "客戶表示", "客户表示", "顧客反映", "顾客反映", "顧客表示", "顾客表示",
+                   "客人反映", "民眾反映", "民众反映", "消費者反映", "消费者反映")  # fmt: skip
+_SAYS = r"(?:[ \t]+(?:says|said|writes|wrote|reports|reported|asks|asked))?"
 OTHER_LABELS = ("客服", "專員", "专员", "服務人員", "服务人员", "機器人", "机器人", "店員",
                 "店员", "agent", "bot", "staff", "support", "system", "系統", "系统")  # fmt: skip
+_LABELS = sorted(
+    CUSTOMER_LABELS + REPORTED_LABELS + OTHER_LABELS, key=len, reverse=True
+)
 _LABEL = re.compile(
-    r"^[ \t]*("
-    + "|".join(map(re.escape, CUSTOMER_LABELS + OTHER_LABELS))
-    + r")[ \t]*[:：]",
+    r"^[ \t]*(" + "|".join(map(re.escape, _LABELS)) + r")" + _SAYS + r"[ \t]*[:：]",
     re.IGNORECASE | re.MULTILINE,
 )
-_CUSTOMER = frozenset(label.lower() for label in CUSTOMER_LABELS)
+_CUSTOMER = frozenset(label.lower() for label in CUSTOMER_LABELS + REPORTED_LABELS)
 
 
 def customer_side(text: str) -> str:
     """The customer's turns of a transcript, one a line; ``text`` itself otherwise.
 
     A text is a transcript when a line starts with a customer label (``客戶:``,
-    ``Customer:``, ...); labels of the other side alone (a review saying ``Staff: rude``)
-    do not make one.
+    ``Customer:``, ``Customer says:``, or an agent's note such as ``來電反映：``); labels
+    of the other side alone (a review saying ``Staff: rude``) do not make one.
 
     >>> customer_side("客戶: 包裹還沒到\\n客服: 已為您查詢")
     '包裹還沒到'
+    >>> customer_side("來電反映：普通，沒有特別好或不好。")
+    '普通，沒有特別好或不好。'
     >>> customer_side("The delivery was late.")
     'The delivery was late.'
     """
