@@ -21,6 +21,8 @@ from cxloop.config import Settings, get_settings
 from cxloop.domain.errors import InvalidInput
 
 if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
     from cxloop.text.pipeline import TextPassSummary
     from cxloop.text.score_file import ScoreFileSummary
 
@@ -209,16 +211,11 @@ def score_spark(
     The same scores as `text score`, spread over the cores of this machine or a
     cluster; the output is a folder of part files.
     """
-    from cxloop.spark import spark_session
     from cxloop.text.scoring import parse_parts
     from cxloop.text.spark_files import score_spark_file
 
     chosen = parse_parts(parts)
-    with console.status("starting Spark"):
-        spark = spark_session(
-            master or get_settings().spark_master, app_name="cxloop text score"
-        )
-    spark.sparkContext.setLogLevel("ERROR")
+    spark = _start_spark(master or get_settings().spark_master, "cxloop text score")
     with console.status("scoring on Spark"):
         summary = score_spark_file(
             spark=spark, input=input_path, text_column=text_column, output=output,
@@ -291,18 +288,23 @@ def rescore(
 def _rescore_on_spark(
     settings: Settings, only_new: bool, master: str | None, partitions: int | None
 ) -> TextPassSummary:
-    from cxloop.spark import spark_session
     from cxloop.text.spark_rescore import rescore_on_spark
 
-    with console.status("starting Spark"):
-        session = spark_session(
-            master or settings.spark_master, app_name="cxloop text rescore"
-        )
-    session.sparkContext.setLogLevel("ERROR")
+    session = _start_spark(master or settings.spark_master, "cxloop text rescore")
     with console.status("scoring stored texts on Spark"):
         return rescore_on_spark(
             session, settings=settings, only_new=only_new, partitions=partitions
         )
+
+
+def _start_spark(master: str, app_name: str) -> SparkSession:
+    """The Spark session (started with a spinner), logging errors only."""
+    from cxloop.spark import spark_session
+
+    with console.status("starting Spark"):
+        session = spark_session(master, app_name=app_name)
+    session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 def _plain(summary: ScoreFileSummary | TextPassSummary) -> dict[str, object]:
