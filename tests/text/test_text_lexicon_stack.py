@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -25,12 +24,7 @@ from cxloop.text.sentiment import (
     score_sentiment,
     score_with,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from scripts.text_models.corpora import load_corpus  # noqa: E402
+from scripts.text_models.corpora import load_corpus
 
 #: Customer remarks whose words a lexicon knows and the n-grams misread.
 LEXICON_WORDS = {"The cashier was impatient and unfriendly.": "negative",

@@ -19,11 +19,6 @@ ZH_LABELS = ["positive", "negative"] * 3
 
 
 def _yelp(shared_data: Path) -> tuple[list[str], list[str], list[str], list[str]]:
-    import sys
-
-    root = str(Path(__file__).resolve().parents[2])
-    if root not in sys.path:
-        sys.path.insert(0, root)
     from scripts.text_models.corpora import load_corpus
 
     corpus = load_corpus("uci_sentiment_labelled_yelp", shared_data)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,12 +18,7 @@ from cxloop.text.sentiment import (
     score_sentiment,
     score_with,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from scripts.text_models.corpora import load_corpus  # noqa: E402
+from scripts.text_models.corpora import load_corpus
 
 ZH_REMARKS = ["一般般吧", "一般", "普通", "不好不壞", "就那樣", "沒有特別好也沒有特別差",
               "整體來說普普通通的～", "馬馬虎虎啦", "感覺一般般而已", "說不上好壞😅"]  # fmt: skip

@@ -19,12 +19,7 @@ from cxloop.text import sentiment, sentiment_e5
 from cxloop.text.chinese import to_traditional
 from cxloop.text.pipeline import models_for
 from cxloop.text.scoring import TextModels, score_texts, text_version
-
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from scripts.text_models.corpora import load_corpus  # noqa: E402
+from scripts.text_models.corpora import load_corpus
 
 HEAD = sentiment.MODEL_DIR / sentiment_e5.HEAD_MODEL
 N = 30

@@ -7,7 +7,6 @@ store is a real SQLite file and a real PostgreSQL database (the `settings` fixtu
 from __future__ import annotations
 
 import json
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,13 +22,8 @@ from cxloop.store.engine import engine_for
 from cxloop.store.tables import Interaction
 from cxloop.text.pipeline import rescore, score_pending
 from cxloop.text.spark_rescore import id_ranges, rescore_on_spark
-
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from scripts.text_models.corpora import load_corpus  # noqa: E402
-from tests.spark_warnings import SPARK_WARNINGS  # noqa: E402
+from scripts.text_models.corpora import load_corpus
+from tests.spark_warnings import SPARK_WARNINGS
 
 pytestmark = SPARK_WARNINGS
 

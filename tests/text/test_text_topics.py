@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,12 +18,7 @@ from cxloop.text.results import TopicHit
 from cxloop.text.sentiment import score_sentiment
 from cxloop.text.taxonomy import Taxonomy, load_taxonomy, parse_taxonomy
 from cxloop.text.topics import find_topics, topic_keys
-
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from scripts.text_models.corpora import load_corpus  # noqa: E402
+from scripts.text_models.corpora import load_corpus
 
 
 @pytest.fixture(scope="module")
