@@ -228,13 +228,13 @@ def count_texts(engine: Engine, *, pending: bool) -> int:
         return int(conn.execute(select(func.count()).where(where)).scalar_one())
 
 
-def id_span(engine: Engine, *, pending: bool) -> tuple[int, int, int] | None:
-    """(smallest id, largest id, count) of the interactions to score; None: none."""
+def id_span(engine: Engine, *, pending: bool) -> tuple[int, int] | None:
+    """(smallest id, largest id) of the interactions to score; None when there are none."""
     where = _PENDING if pending else Interaction.text.is_not(None)
-    query = select(func.min(Interaction.id), func.max(Interaction.id), func.count())
+    query = select(func.min(Interaction.id), func.max(Interaction.id))
     with engine.connect() as conn:
-        low, high, count = conn.execute(query.where(where)).one()
-    return None if not count else (int(low), int(high), int(count))
+        low, high = conn.execute(query.where(where)).one()
+    return None if low is None else (int(low), int(high))
 
 
 def _score_and_write(
