@@ -13,7 +13,8 @@ The shipped linear model scores the same texts in the same run.
 Run where a pre-trained model and ideally a GPU are::
 
     .venv/bin/python bench/text_quality_transformer.py --base-model DIR \\
-        [--sample N] [--train-sample N] [--epochs 2] [--device auto] [--emotion]
+        [--sample N] [--train-sample N] [--epochs 2] [--device auto] [--emotion] \\
+        [--train-embeddings]
 
 Needs ``pip install 'cxloop[transformer]'``. ``--train-sample`` and ``--sample`` cut the
 train and test parts to a fixed random subset (for a quick run on a CPU). ``--pooled``
@@ -81,7 +82,8 @@ def _train(args: argparse.Namespace, task: str, texts: list[str], labels: list[s
                            base_model=args.base_model, epochs=args.epochs,
                            batch_size=args.batch_size, learning_rate=args.learning_rate,
                            max_length=args.max_length, device=args.device,
-                           max_other=max_other, progress=print if args.verbose else None)  # fmt: skip
+                           max_other=max_other, freeze_embeddings=not args.train_embeddings,
+                           progress=print if args.verbose else None)  # fmt: skip
         facts = {"train_s": round(time.perf_counter() - start, 1),
                  "validation_accuracy": report.accuracy,
                  "validation_shipped": report.extra.get("shipped")}  # fmt: skip
@@ -178,6 +180,11 @@ def main() -> None:
         "--reuse",
         action="store_true",
         help="score with the models already kept in --keep instead of fine-tuning",
+    )
+    parser.add_argument(
+        "--train-embeddings",
+        action="store_true",
+        help="also train the token vectors (frozen by default; cheap on a GPU)",
     )
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument(

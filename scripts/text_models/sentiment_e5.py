@@ -3,10 +3,10 @@
 A logistic regression over ``[logit of sentiment_zh, e5 query embedding]`` (385 numbers
 per text; see :mod:`cxloop.text.sentiment_e5`). It is stacked, so the logit it learns
 from must be one the linear model gives on texts it never trained on: the Chinese train
-pool (the same three corpora as ``sentiment_zh``) is cut into ``FOLDS`` folds (seed 7),
-the linear recipe of ``scripts/text_models/sentiment.py`` (plain LR + NB-LR, averaged)
-is refitted without each fold, and each head text gets the logit of the model that did
-not see it. The head trains on a fixed random part of each corpus's train split
+pool (the same three review corpora as ``sentiment_zh``) is cut into ``FOLDS`` folds
+(seed 7), the linear recipe of ``scripts/text_models/sentiment.py`` (plain LR + NB-LR,
+averaged, with the general Weibo posts it also learns from) is refitted without each
+fold, and each head text gets the logit of the model that did not see it. The head trains on a fixed random part of each corpus's train split
 (``HEAD_TRAIN``: embedding runs tens of texts per second on two cores), C chosen by
 5-fold cross-validation on those texts. Every figure is measured on the fixed test
 parts of ``corpora.py`` and on their zh-Hant conversions.
@@ -39,8 +39,10 @@ from scripts.text_models.corpora import SEED, Corpus, load_corpus
 from scripts.text_models.sentiment import (
     ZH_CORPORA,
     ZH_FEATURES,
+    ZH_GENERAL_CORPUS,
     ZH_NB_C,
     _only_commercial,
+    general_part,
 )
 
 #: Texts of each corpus's train split the head learns from (a fixed random part).
@@ -104,8 +106,13 @@ def head_part(corpus: Corpus) -> np.ndarray:
     return order[: HEAD_TRAIN[corpus.name]]
 
 
-def oof_logits(corpora: Sequence[Corpus], linear_c: float) -> list[np.ndarray]:
-    """Per corpus: the logit of each head text from a linear model that never saw it."""
+def oof_logits(corpora: Sequence[Corpus], linear_c: float,
+               general: tuple[list[str], list[str]] = ([], [])) -> list[np.ndarray]:  # fmt: skip
+    """Per corpus: the logit of each head text from a linear model that never saw it.
+
+    ``general`` (texts, labels) joins every fold's training, as it joins the shipped
+    model's; the head never learns from those texts.
+    """
     texts = [t for c in corpora for t in c.train_texts]
     labels = [label for c in corpora for label in c.train_labels]
     offsets = np.cumsum([0] + [len(c.train_texts) for c in corpora])
@@ -116,7 +123,8 @@ def oof_logits(corpora: Sequence[Corpus], linear_c: float) -> list[np.ndarray]:
     logits = np.zeros(len(texts))
     for k in range(FOLDS):
         train = np.flatnonzero(fold != k)
-        model = _linear([texts[i] for i in train], [labels[i] for i in train], linear_c)
+        model = _linear([texts[i] for i in train] + general[0],
+                        [labels[i] for i in train] + general[1], linear_c)  # fmt: skip
         scored = rows[fold[rows] == k]
         logits[scored] = logit_of(model, [texts[i] for i in scored])
     return [logits[o + head_part(c)] for o, c in zip(offsets, corpora, strict=False)]
@@ -233,12 +241,15 @@ def build(data_dir: Path, out_dir: Path) -> dict[str, Any]:
         }
     shipped = LinearTextModel.load(out_dir / ZH_MODEL)
     corpora = [load_corpus(name, data_dir) for name in ZH_CORPORA]
-    _only_commercial(corpora)
+    general = load_corpus(ZH_GENERAL_CORPUS, data_dir)
+    _only_commercial([*corpora, general])
     cache = Path(
         os.environ.get("CXLOOP_EMBED_CACHE", Path(tempfile.gettempdir()) / "cxloop-emb")
     )
     embed = EmbedCache(cache)
-    logits = oof_logits(corpora, float(shipped.meta["c"]))
+    logits = oof_logits(
+        corpora, float(shipped.meta["c"]), general_part(general, "train")
+    )
     vectors = [embed(normalise_many([c.train_texts[i] for i in head_part(c)],
                                     max_chars=EMBED_MAX_CHARS)) for c in corpora]  # fmt: skip
     y = np.concatenate([[c.train_labels[i] == "positive" for i in head_part(c)]
