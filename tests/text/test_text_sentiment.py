@@ -149,17 +149,21 @@ def test_the_neutral_gate_labels_plain_questions_neutral_and_keeps_signs(shared_
             dict.fromkeys(row["question"].strip() for row in csv.DictReader(fh))
         )[:300]
     opinions = ["服務態度很差，等了一個小時", "餐點很好吃，外送也很快", "房間乾淨，下次還會再來",
-                "客服完全不理人，非常失望"]  # fmt: skip
+                "客服完全不理人，非常失望", "為什麼我的包裹還沒到？", "到底什麼時候才要退款？"]  # fmt: skip
     texts = questions + opinions
     gated = score_sentiment(texts, ["zh-Hant"] * len(texts))
     plain = score_with(load_model(MODEL_DIR / ZH_MODEL), texts)
     neutral = np.mean([g is not None and g[0] == "neutral" for g in gated[:300]])
-    assert neutral >= 0.4  # bank FAQ questions (0.56 of all 1,592 measured)
+    # bank FAQ questions: 0.85 of all 1,592 measured (0.55 before the gate learnt from
+    # plain customer questions as well as neutral Weibo posts)
+    assert neutral >= 0.75
     assert np.mean([p[0] == "neutral" for p in plain[:300]]) <= 0.15  # without the gate
     assert [g[0] for g in gated[300:] if g] == [
         "negative",
         "positive",
         "positive",
+        "negative",
+        "negative",  # impatient questions are complaints, not plain questions
         "negative",
     ]
     for g, p in zip(gated, plain, strict=True):

@@ -81,6 +81,12 @@ def _patterns() -> dict[str, re.Pattern[str]]:
     }  # fmt: skip
 
 
+def asks_question(folded: str) -> bool:
+    """Whether a folded text (:func:`cxloop.text.topic_rules.fold_many`) asks something:
+    a question mark or a question cue."""
+    return "?" in folded or _patterns()["question"].search(folded) is not None
+
+
 def detect_intents(
     texts: Sequence[str],
     languages: Sequence[str],
@@ -111,7 +117,7 @@ def _intent(text: str, sentiment: tuple[str, float] | None) -> tuple[str, float]
     if patterns["churn_threat"].search(text):
         return "churn_threat", _CHURN
     negative = sentiment is not None and sentiment[0] == "negative"
-    asks = "?" in text or patterns["question"].search(text)
+    asks = asks_question(text)
     if asks and (not negative or patterns["polite"].search(text)):
         return "question", _QUESTION
     if patterns["suggestion"].search(text):
