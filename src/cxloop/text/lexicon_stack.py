@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from cxloop.text.linear import write_head
+
 STACK_MODEL = "sentiment_en_lexicon"
 FORMAT = "cxloop-lexicon-stack-1"
 #: VADER's scores, in the order the stack reads them.
@@ -61,8 +63,7 @@ class LexiconStack:
                 "inputs": [*(f"log_p_{x}" for x in self.labels), *VADER_SCORES],
                 "coef": self.coef.tolist(), "intercept": self.intercept.tolist(),
                 "meta": self.meta}  # fmt: skip
-        text = json.dumps(head, ensure_ascii=False, indent=2, sort_keys=True)
-        path.with_suffix(".json").write_text(text + "\n", encoding="utf-8")
+        write_head(path, head)
 
     @classmethod
     def load(cls, path: Path) -> LexiconStack:

@@ -159,16 +159,13 @@ class LinearTextModel:
         savez(path.with_suffix(".npz"), **arrays)
         head = {"format": FORMAT, "labels": list(self.labels), "version": self.version,
                 "features": self.features.to_json(), "meta": self.meta}  # fmt: skip
-        text = json.dumps(head, ensure_ascii=False, indent=2, sort_keys=True)
-        path.with_suffix(".json").write_text(text + "\n", encoding="utf-8")
+        write_head(path, head)
 
     @classmethod
     def load(cls, path: Path) -> LinearTextModel:
         """Read a model written by :meth:`save` (``path`` with or without a suffix)."""
         path = Path(path)
-        head = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-        if head.get("format") != FORMAT:
-            raise InvalidInput(f"{path.with_suffix('.json')}: not a {FORMAT} model")
+        head = read_head(path, FORMAT)
         with np.load(path.with_suffix(".npz"), allow_pickle=False) as arrays:
             columns = arrays["columns"].astype(np.int64)
             coef = arrays["coef"].astype(np.float32)
@@ -185,6 +182,21 @@ class LinearTextModel:
                    features=FeatureSpec.from_json(head["features"]), columns=columns,
                    coef=coef, intercept=intercept, idf_codes=idf,
                    meta=dict(head.get("meta", {})))  # fmt: skip
+
+
+def write_head(path: Path, head: dict[str, Any]) -> None:
+    """Write a model's ``path.json`` (sorted keys, UTF-8, one trailing newline)."""
+    text = json.dumps(head, ensure_ascii=False, indent=2, sort_keys=True)
+    Path(path).with_suffix(".json").write_text(text + "\n", encoding="utf-8")
+
+
+def read_head(path: Path, form: str) -> dict[str, Any]:
+    """Read a model's ``path.json``; refuse one whose ``format`` is not ``form``."""
+    json_path = Path(path).with_suffix(".json")
+    head: dict[str, Any] = json.loads(json_path.read_text(encoding="utf-8"))
+    if head.get("format") != form:
+        raise InvalidInput(f"{json_path}: not a {form} model")
+    return head
 
 
 def _softmax(scores: np.ndarray) -> np.ndarray:

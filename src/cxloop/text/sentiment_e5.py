@@ -30,6 +30,7 @@ import numpy as np
 from cxloop.domain.errors import InvalidInput
 from cxloop.text import middling, sentiment
 from cxloop.text.chinese import normalise_many
+from cxloop.text.linear import read_head, write_head
 from cxloop.text.neutral import apply_gate
 
 HEAD_MODEL = "sentiment_zh_e5"
@@ -89,15 +90,12 @@ class StackedHead:
                             intercept=np.array([self.intercept]))  # fmt: skip
         head = {"format": FORMAT, "labels": ["negative", "positive"],
                 "version": self.version, "meta": self.meta}  # fmt: skip
-        text = json.dumps(head, ensure_ascii=False, indent=2, sort_keys=True)
-        path.with_suffix(".json").write_text(text + "\n", encoding="utf-8")
+        write_head(path, head)
 
     @classmethod
     def load(cls, path: Path) -> StackedHead:
         """Read a head written by :meth:`save` (``path`` without a suffix)."""
-        head = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-        if head.get("format") != FORMAT:
-            raise InvalidInput(f"{path.with_suffix('.json')}: not a {FORMAT} model")
+        head = read_head(path, FORMAT)
         with np.load(path.with_suffix(".npz"), allow_pickle=False) as arrays:
             weights = arrays["weights"].astype(np.float64)
             intercept = float(arrays["intercept"][0])
