@@ -3,7 +3,7 @@
 Two models ship in ``cxloop/text/models/``:
 
 - ``sentiment_zh``: positive / negative, trained on Chinese reviews (hotels, food
-  delivery, online shopping). Traditional Chinese is normalised to Simplified before
+  delivery, online shopping) and Weibo posts with a feeling (SMP2020-EWECT). Traditional Chinese is normalised to Simplified before
   features, so both scripts score alike. Its score is ``2 * P(positive) - 1``; a text
   whose score lies inside the model's neutral band (``meta["neutral_band"]``, chosen on
   the training part of a three-class Chinese corpus) is ``neutral``. The neutral gate
