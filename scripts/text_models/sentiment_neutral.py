@@ -117,7 +117,7 @@ def plain_questions(data_dir: Path) -> list[str]:
 
 
 def _binary_scores(texts: Sequence[str], folder: Path) -> tuple[np.ndarray, float]:
-    model = sentiment.load_model(folder / sentiment.ZH_MODEL)
+    model = sentiment.read_model(folder / sentiment.ZH_MODEL)
     proba = model.predict_proba(texts)[:, model.labels.index("positive")]
     band = float(model.meta.get("neutral_band", sentiment.DEFAULT_NEUTRAL_BAND))
     return 2.0 * proba - 1.0, band

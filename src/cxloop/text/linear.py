@@ -132,7 +132,10 @@ class LinearTextModel:
 
     def decision(self, texts: Sequence[str]) -> np.ndarray:
         """Raw class scores (before the softmax), shape (n, k)."""
-        matrix = _features.vectorise(texts, self.features, self.idf_codes)
+        return self.scores(_features.vectorise(texts, self.features, self.idf_codes))
+
+    def scores(self, matrix: sp.csr_matrix) -> np.ndarray:
+        """Raw class scores of already vectorised rows (``_features.vectorise``)."""
         scores: np.ndarray = np.asarray(matrix @ self._weights()) + self.intercept
         return scores
 
@@ -140,7 +143,7 @@ class LinearTextModel:
         """Return class probabilities, shape (n, k), for raw (un-normalised) texts."""
         if len(texts) == 0:
             return np.zeros((0, len(self.labels)))
-        return _softmax(self.decision(texts))
+        return softmax(self.decision(texts))
 
     def predict(self, texts: Sequence[str]) -> list[str]:
         """The most probable label of each text."""
@@ -151,15 +154,24 @@ class LinearTextModel:
         """Write ``path.npz`` (arrays) and ``path.json`` (everything else)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        arrays = {"columns": self.columns.astype(np.int32), "coef": self.coef.astype(np.float16),
-                  "intercept": self.intercept.astype(np.float64)}  # fmt: skip
+        save_arrays(path, self.arrays())
+        write_head(path, self.head())
+
+    def arrays(self, prefix: str = "") -> dict[str, np.ndarray]:
+        """The model's numbers as named arrays (what :meth:`save` writes)."""
+        arrays: dict[str, np.ndarray] = {
+            "columns": self.columns.astype(np.int32),
+            "coef": self.coef.astype(np.float16),
+            "intercept": self.intercept.astype(np.float64),
+        }
         if self.idf_codes is not None:
             arrays["idf_codes"] = self.idf_codes.astype(np.uint8)
-        savez: Any = np.savez_compressed  # numpy's stubs type **arrays as its flags
-        savez(path.with_suffix(".npz"), **arrays)
-        head = {"format": FORMAT, "labels": list(self.labels), "version": self.version,
+        return {prefix + key: value for key, value in arrays.items()}
+
+    def head(self) -> dict[str, Any]:
+        """Everything but the numbers, JSON-ready (what :meth:`save` writes)."""
+        return {"format": FORMAT, "labels": list(self.labels), "version": self.version,
                 "features": self.features.to_json(), "meta": self.meta}  # fmt: skip
-        write_head(path, head)
 
     @classmethod
     def load(cls, path: Path) -> LinearTextModel:
@@ -167,21 +179,35 @@ class LinearTextModel:
         path = Path(path)
         head = read_head(path, FORMAT)
         with np.load(path.with_suffix(".npz"), allow_pickle=False) as arrays:
-            columns = arrays["columns"].astype(np.int64)
-            coef = arrays["coef"].astype(np.float32)
-            intercept = arrays["intercept"].astype(np.float64)
-            idf = (
-                arrays["idf_codes"].astype(np.uint8) if "idf_codes" in arrays else None
-            )
+            return cls.from_arrays(head, dict(arrays), source=path.with_suffix(".npz"))
+
+    @classmethod
+    def from_arrays(cls, head: dict[str, Any], arrays: dict[str, np.ndarray], *,
+                    source: Path, prefix: str = "") -> LinearTextModel:  # fmt: skip
+        """Rebuild a model from :meth:`head` and :meth:`arrays` (shapes are checked)."""
+        try:
+            columns = arrays[prefix + "columns"].astype(np.int64)
+            coef = arrays[prefix + "coef"].astype(np.float32)
+            intercept = arrays[prefix + "intercept"].astype(np.float64)
+        except KeyError as missing:
+            raise InvalidInput(f"{source}: no array {missing}") from None
+        idf = arrays.get(prefix + "idf_codes")
         labels = tuple(str(label) for label in head["labels"])
         if coef.shape != (len(labels), len(columns)) or intercept.shape != (
             len(labels),
         ):
-            raise InvalidInput(f"{path.with_suffix('.npz')}: array shapes do not match")
+            raise InvalidInput(f"{source}: array shapes do not match")
         return cls(labels=labels, version=str(head["version"]),
                    features=FeatureSpec.from_json(head["features"]), columns=columns,
-                   coef=coef, intercept=intercept, idf_codes=idf,
+                   coef=coef, intercept=intercept,
+                   idf_codes=None if idf is None else idf.astype(np.uint8),
                    meta=dict(head.get("meta", {})))  # fmt: skip
+
+
+def save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``path.npz`` (compressed; read back with ``allow_pickle=False``)."""
+    savez: Any = np.savez_compressed  # numpy's stubs type **arrays as its flags
+    savez(Path(path).with_suffix(".npz"), **arrays)
 
 
 def write_head(path: Path, head: dict[str, Any]) -> None:
@@ -199,7 +225,8 @@ def read_head(path: Path, form: str) -> dict[str, Any]:
     return head
 
 
-def _softmax(scores: np.ndarray) -> np.ndarray:
+def softmax(scores: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of raw class scores."""
     shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
     out: np.ndarray = shifted / shifted.sum(axis=1, keepdims=True)
     return out
@@ -215,7 +242,7 @@ def _nb_ratio(matrix: sp.csr_matrix, y: np.ndarray) -> np.ndarray:
     return ratio
 
 
-def _prune(coef: np.ndarray, keep: int) -> np.ndarray:
+def prune(coef: np.ndarray, keep: int) -> np.ndarray:
     """Indices of the columns whose largest absolute weight is among the top ``keep``."""
     strength = np.abs(coef).max(axis=0)
     used = np.flatnonzero(strength > 0)
@@ -224,7 +251,7 @@ def _prune(coef: np.ndarray, keep: int) -> np.ndarray:
     return used
 
 
-def _as_two_rows(coef: np.ndarray, intercept: np.ndarray) -> tuple[np.ndarray, ...]:
+def as_two_rows(coef: np.ndarray, intercept: np.ndarray) -> tuple[np.ndarray, ...]:
     """A binary model's one weight row as two softmax rows (same probabilities)."""
     return np.vstack([-coef[0] / 2, coef[0] / 2]), np.array(
         [-intercept[0] / 2, intercept[0] / 2]
@@ -272,7 +299,9 @@ def fit_linear(
             "fit_linear needs as many labels as texts and two labels or more"
         )
     y = np.array([classes.index(label) for label in labels])
-    train, used, idf, ratio = _design(texts, y, spec)
+    train, used, idf, ratio = design(texts, y, spec)
+    if ratio is not None:
+        train = (train @ sp.diags(ratio.astype(np.float32))).tocsr()
     binary = len(classes) == 2
     model = LogisticRegression(C=c, class_weight=class_weight, max_iter=3000, random_state=0,
                                solver="liblinear" if binary else "lbfgs")  # fmt: skip
@@ -282,18 +311,19 @@ def fit_linear(
     if ratio is not None:
         coef = coef * ratio
     if binary:
-        coef, intercept = _as_two_rows(coef, intercept)
-    kept = _prune(coef, spec.max_weights)
+        coef, intercept = as_two_rows(coef, intercept)
+    kept = prune(coef, spec.max_weights)
     arrays = (used[kept], coef[:, kept], intercept, idf)
-    return _assemble(name, tuple(classes), spec, arrays)
+    return assemble(name, tuple(classes), spec, arrays)
 
 
-def _design(
+def design(
     texts: Sequence[str], y: np.ndarray, spec: FeatureSpec
 ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray | None, np.ndarray | None]:
     """The training matrix over the columns that occur, those columns, idf and NB ratio.
 
-    Fitting on the occurring columns only keeps every dense step small.
+    Fitting on the occurring columns only keeps every dense step small. The NB ratio
+    (``spec.nb_weighting`` with labels 0 / 1) is returned, not applied to the matrix.
     """
     raw = _features.counts(texts, spec)
     used = np.unique(raw.indices)
@@ -306,14 +336,13 @@ def _design(
     binary = spec.nb_weighting and int(y.max()) == 1
     ratio = _nb_ratio(compact, y) if binary else None
     train = _features.scale(compact, None if idf is None else idf[used])
-    if ratio is not None:
-        train = (train @ sp.diags(ratio.astype(np.float32))).tocsr()
     return train, used, idf, ratio
 
 
-def _assemble(name: str, labels: tuple[str, ...], spec: FeatureSpec,
+def assemble(name: str, labels: tuple[str, ...], spec: FeatureSpec,
               arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None],
               ) -> LinearTextModel:  # fmt: skip
+    """A model from its kept columns, weights, intercepts and idf; versioned by them."""
     columns, coef, intercept, idf = arrays
     coef16 = coef.astype(np.float16)
     digest = hashlib.sha256(columns.astype(np.int64).tobytes() + coef16.tobytes())
@@ -347,9 +376,9 @@ def average_models(
         coef[:, np.searchsorted(columns, m.columns)] += m.coef / len(models)
     intercept = np.mean([m.intercept for m in models], axis=0)
     spec = replace(first.features, nb_weighting=False)
-    kept = _prune(coef, spec.max_weights)
+    kept = prune(coef, spec.max_weights)
     arrays = (columns[kept], coef[:, kept], intercept, first.idf_codes)
-    return _assemble(name, first.labels, spec, arrays)
+    return assemble(name, first.labels, spec, arrays)
 
 
 def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:

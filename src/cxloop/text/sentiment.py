@@ -3,8 +3,10 @@
 Two models ship in ``cxloop/text/models/``:
 
 - ``sentiment_zh``: positive / negative, trained on Chinese reviews (hotels, food
-  delivery, online shopping) and Weibo posts with a feeling (SMP2020-EWECT). Traditional Chinese is normalised to Simplified before
-  features, so both scripts score alike. Its score is ``2 * P(positive) - 1``; a text
+  delivery, online shopping) and Weibo posts with a feeling (SMP2020-EWECT), with one
+  expert per corpus beside the shared weights (:mod:`cxloop.text.domain_mixture`).
+  Traditional Chinese is normalised to Simplified before features, so both scripts
+  score alike. Its score is ``2 * P(positive) - 1``; a text
   whose score lies inside the model's neutral band (``meta["neutral_band"]``, chosen on
   the training part of a three-class Chinese corpus) is ``neutral``. The neutral gate
   (:mod:`cxloop.text.neutral`) then shrinks the score of texts without an opinion
@@ -30,6 +32,8 @@ from pathlib import Path
 import numpy as np
 
 from cxloop.text import middling
+from cxloop.text.domain_mixture import FORMAT as MIXTURE_FORMAT
+from cxloop.text.domain_mixture import DomainMixtureModel
 from cxloop.text.language import is_supported
 from cxloop.text.lexicon_stack import (
     STACK_MODEL,
@@ -47,19 +51,30 @@ EN_MODEL = "sentiment_en"
 DEFAULT_NEUTRAL_BAND = 0.2
 
 Sentiment = tuple[str, float]
+#: What a sentiment model file holds: a linear model, or (``sentiment_zh``) a linear
+#: model with one expert per domain of its training texts.
+SentimentModel = LinearTextModel | DomainMixtureModel
+
+
+def read_model(path: Path) -> SentimentModel:
+    """Read the sentiment model at ``path`` (no suffix), whichever kind it is."""
+    head = json.loads(Path(path).with_suffix(".json").read_text(encoding="utf-8"))
+    if head.get("format") == MIXTURE_FORMAT:
+        return DomainMixtureModel.load(path)
+    return LinearTextModel.load(path)
 
 
 @cache
-def load_model(path: Path) -> LinearTextModel:
-    """Load (once per process) the linear model at ``path`` (no suffix)."""
-    return LinearTextModel.load(path)
+def load_model(path: Path) -> SentimentModel:
+    """Load (once per process) the sentiment model at ``path`` (no suffix)."""
+    return read_model(path)
 
 
 def _model_for(language: str) -> str:
     return EN_MODEL if language == "en" else ZH_MODEL
 
 
-def _binary(model: LinearTextModel, texts: Sequence[str]) -> list[Sentiment]:
+def _binary(model: SentimentModel, texts: Sequence[str]) -> list[Sentiment]:
     proba = model.predict_proba(texts)[:, model.labels.index("positive")]
     band = float(model.meta.get("neutral_band", DEFAULT_NEUTRAL_BAND))
     scores = 2.0 * proba - 1.0
@@ -72,7 +87,7 @@ def _label_from_score(score: float, band: float) -> str:
     return "positive" if score > 0 else "negative"
 
 
-def _three_way(model: LinearTextModel, texts: Sequence[str]) -> list[Sentiment]:
+def _three_way(model: SentimentModel, texts: Sequence[str]) -> list[Sentiment]:
     return _from_proba(model.labels, model.predict_proba(texts))
 
 
@@ -86,7 +101,7 @@ def _from_proba(labels: Sequence[str], proba: np.ndarray) -> list[Sentiment]:
     ]
 
 
-def _stacked(model: LinearTextModel, texts: Sequence[str], folder: Path) -> list[Sentiment] | None:  # fmt: skip
+def _stacked(model: SentimentModel, texts: Sequence[str], folder: Path) -> list[Sentiment] | None:  # fmt: skip
     """English scored by the lexicon stack over ``model``; None without the stack."""
     stack = load_stack(folder / STACK_MODEL)
     if stack is None or set(stack.labels) != set(model.labels) or not texts:
@@ -97,7 +112,7 @@ def _stacked(model: LinearTextModel, texts: Sequence[str], folder: Path) -> list
     return _from_proba(stack.labels, stack.proba(linear, vader_scores(texts)))
 
 
-def score_with(model: LinearTextModel, texts: Sequence[str]) -> list[Sentiment]:
+def score_with(model: SentimentModel, texts: Sequence[str]) -> list[Sentiment]:
     """Score ``texts`` with one sentiment model (binary with a neutral band, or 3-way)."""
     if not texts:
         return []
