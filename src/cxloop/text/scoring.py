@@ -6,8 +6,9 @@ both call it. Every part works on the whole batch at once, and only on the texts
 language the shipped models read: a text in another language (or with no letters at
 all) gets its language and ``supported=False``, never a guessed sentiment.
 
-Texts are plain strings: HTML or markup in them is never interpreted, and a text
-longer than :data:`MAX_TEXT_CHARS` characters is scored on its beginning.
+Texts are plain strings: HTML in them is never rendered, and is removed before scoring
+(:mod:`cxloop.text.markup`: tags, script blocks, entities); a text longer than
+:data:`MAX_TEXT_CHARS` characters is scored on its beginning.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from cxloop.text.intent import detect_intents
 from cxloop.text.keywords import extract_keywords
 from cxloop.text.keywords import model_version as keywords_version
 from cxloop.text.language import detect_languages, is_supported
+from cxloop.text.markup import VERSION as MARKUP_VERSION
+from cxloop.text.markup import plain_text
 from cxloop.text.results import TextScore, TopicHit
 from cxloop.text.taxonomy import Taxonomy, load_taxonomy
 from cxloop.text.topic_rules import SPANS_VERSION
@@ -141,17 +144,18 @@ def text_version(models: TextModels) -> str:
             else sentiment.model_version())  # fmt: skip
     parts = (__version__, feel, emotion.model_version(), models.taxonomy.version, user,
              keywords_version(), topic_model_version(), SPANS_VERSION,
-             transcripts.VERSION)  # fmt: skip
+             transcripts.VERSION, MARKUP_VERSION)  # fmt: skip
     digest = hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
     return f"text-{digest[:16]}"
 
 
 def prepare_text(text: str | None) -> str:
-    """The text as it is scored: ``""`` for None, the customer's turns of a transcript
+    """The text as it is scored: ``""`` for None, its markup removed
+    (:func:`cxloop.text.markup.plain_text`), the customer's turns of a transcript
     (:func:`cxloop.text.transcripts.customer_side`), cut to :data:`MAX_TEXT_CHARS`."""
     if not text:
         return ""
-    text = customer_side(text)[:MAX_TEXT_CHARS]
+    text = customer_side(plain_text(text[: 2 * MAX_TEXT_CHARS]))[:MAX_TEXT_CHARS]
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates (from JSON escapes): replace them
