@@ -9,10 +9,10 @@ shared weights hold what all corpora agree on and each expert block only what di
 
 A text to score has no corpus, so a *router* (a multinomial logistic regression over
 the same features) gives the probability ``p_d`` of each domain, and the text's logit is
-``shared · x + Σ_d p_d (expert_d · x) + b``. As in ``sentiment_zh`` before it, a plain
-logistic regression and an NB-LR (Wang & Manning 2012) are fitted on the augmented
-features and their weights averaged, so scoring costs one vectorisation and two small
-matrix products.
+``shared · x + b + Σ_d p_d (expert_d · x + b_d)`` (each domain has a bias of its own).
+As in ``sentiment_zh`` before it, a plain logistic regression and an NB-LR (Wang &
+Manning 2012) are fitted on the augmented features and their weights averaged, so
+scoring costs one vectorisation and two small matrix products.
 
 Stored like :class:`~cxloop.text.linear.LinearTextModel`: ``<name>.npz`` (numbers only,
 read with ``allow_pickle=False``) and ``<name>.json`` (labels, domains, features, meta).
