@@ -15,9 +15,7 @@ A model folder without the stack's file scores with the linear model alone.
 
 from __future__ import annotations
 
-import html
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -27,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from cxloop.text.linear import write_head
+from cxloop.text.markup import plain_text
 
 STACK_MODEL = "sentiment_en_lexicon"
 FORMAT = "cxloop-lexicon-stack-1"
@@ -34,8 +33,6 @@ FORMAT = "cxloop-lexicon-stack-1"
 VADER_SCORES = ("neg", "neu", "pos", "compound")
 #: Probabilities are clipped here before the log.
 _FLOOR = 1e-6
-#: Markup VADER would read as part of a word ("rude</p>"): it reads the words only.
-_TAG = re.compile(r"<[^<>]{0,200}>")
 
 
 @dataclass(frozen=True)
@@ -99,15 +96,12 @@ def _analyzer() -> Any:
 def vader_scores(texts: Sequence[str]) -> np.ndarray:
     """VADER's (neg, neu, pos, compound) of each text, shape (len(texts), 4).
 
-    HTML tags and entities are read as the words they wrap (never rendered).
+    VADER reads the words only: markup goes first (:func:`cxloop.text.markup.plain_text`).
     """
     analyzer = _analyzer()
     out = np.zeros((len(texts), len(VADER_SCORES)))
     for i, text in enumerate(texts):
-        plain = (
-            html.unescape(_TAG.sub(" ", text)) if "<" in text or "&" in text else text
-        )
-        found = analyzer.polarity_scores(plain)
+        found = analyzer.polarity_scores(plain_text(text))
         out[i] = [found[name] for name in VADER_SCORES]
     return out
 
