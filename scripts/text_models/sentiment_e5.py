@@ -5,7 +5,8 @@ per text; see :mod:`cxloop.text.sentiment_e5`). It is stacked, so the logit it l
 from must be one the linear model gives on texts it never trained on: the Chinese train
 pool (the same three review corpora as ``sentiment_zh``) is cut into ``FOLDS`` folds
 (seed 7), the recipe of ``scripts/text_models/sentiment.py`` (the domain mixture, with
-the general Weibo posts it also learns from) is refitted without each fold, and each head text gets the logit of the model that did not see it. The head
+the general Weibo posts it also learns from) is refitted without each fold, and each
+head text gets the logit of the model that did not see it. The head
 trains on a fixed random part of each corpus's train split (``HEAD_TRAIN``: embedding
 runs tens of texts per second on two cores), C chosen by 5-fold cross-validation on
 those texts. Every figure is measured on the fixed test
@@ -32,7 +33,12 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict, cross_va
 
 from cxloop.text.chinese import normalise_many, to_traditional
 from cxloop.text.sentiment import ZH_MODEL, SentimentModel, read_model
-from cxloop.text.sentiment_e5 import HEAD_MODEL, StackedHead, embeddings_available
+from cxloop.text.sentiment_e5 import (
+    HEAD_MODEL,
+    StackedHead,
+    embeddings_available,
+    logit_of,
+)
 from scripts.text_models.corpora import SEED, Corpus, load_corpus
 from scripts.text_models.sentiment import (
     ZH_CORPORA,
@@ -127,16 +133,6 @@ def oof_logits(corpora: Sequence[Corpus],
         scored = rows[fold[rows] == k]
         logits[scored] = logit_of(model, [texts[i] for i in scored])
     return [logits[o + head_part(c)] for o, c in zip(offsets, corpora, strict=False)]
-
-
-def logit_of(model: SentimentModel, texts: Sequence[str]) -> np.ndarray:
-    """Positive minus negative raw score of a binary linear model."""
-    decision = model.decision(texts)
-    out: np.ndarray = (
-        decision[:, model.labels.index("positive")]
-        - decision[:, model.labels.index("negative")]
-    )
-    return out
 
 
 def fit_head(

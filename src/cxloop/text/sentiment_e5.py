@@ -147,10 +147,15 @@ def _e5() -> Embed:
 
 
 def zh_logits(texts: Sequence[str], model_dir: Path | None = None) -> np.ndarray:
-    """The raw score (positive minus negative logit) of the linear ``sentiment_zh``."""
+    """The raw score (positive minus negative logit) of ``sentiment_zh``."""
     model = sentiment.load_model(
         (model_dir or sentiment.MODEL_DIR) / sentiment.ZH_MODEL
     )
+    return logit_of(model, texts)
+
+
+def logit_of(model: sentiment.SentimentModel, texts: Sequence[str]) -> np.ndarray:
+    """Positive minus negative raw score of a positive/negative sentiment model."""
     decision = model.decision(texts)
     out: np.ndarray = (
         decision[:, model.labels.index("positive")]
