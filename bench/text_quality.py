@@ -227,7 +227,7 @@ def _print_section(section: dict[str, Any]) -> None:
         for row in rows:
             print("| " + " | ".join(str(row.get(k, "")) for k in keys) + " |")
     for key, value in section.items():
-        if key not in {"title", "rows"}:
+        if key not in {"title", "rows", "columns"}:
             print(f"- {key}: {value}")
 
 

@@ -5,6 +5,10 @@ model ever sees its test part):
 
 - Emotion: the shipped ``emotion`` model on SMP2020-EWECT (six classes, macro-F1; the
   test part also converted to Traditional Chinese) and TweetEval emotion.
+- Emotion against labelled review sentiment: on the test parts of the review corpora
+  (no emotion labels; the emotion model never saw reviews), how often a review labelled
+  negative is read ``joy``, and one labelled positive ``anger``, ``disappointment`` or
+  ``worry``: the model alone, and agreeing with the sentiment as ``text score`` does.
 - Banking77: ``train_user_model(task="intent")`` on the train part (77 intents),
   accuracy on the test part (the ``other`` threshold not applied, and applied).
 - CLINC150: trained on the 150 in-scope intents only (the ``oos`` rows of train are
@@ -76,7 +80,7 @@ def emotion_section(data_dir: Path) -> dict[str, Any]:
     """The shipped emotion model on SMP2020-EWECT (zh-Hans, zh-Hant) and TweetEval.
 
     Each set twice: the model alone, and agreeing with the texts' sentiment as
-    ``text score`` does (a confident sentiment rules out the other side's emotions).
+    ``text score`` does (each side's emotions weighed by how far the score leans).
     """
     smp = load_corpus("smp2020_ewect", data_dir)
     tweets = load_corpus("tweeteval_emotion", data_dir)
@@ -100,6 +104,42 @@ def emotion_section(data_dir: Path) -> dict[str, Any]:
         rows.append(_row("the same, agreeing with the sentiment (as `text score`)",
                          emotion.model_version(), gold, [_base(f) for f in agreed]))  # fmt: skip
     return {"title": "Emotion (shipped model)", "rows": rows}
+
+
+#: Review corpora with sentiment labels, for :func:`coherence_section`.
+REVIEW_SETS = ("uci_sentiment_labelled_yelp", "uci_sentiment_labelled_amazon",
+               "uci_sentiment_labelled_imdb", "sst5_sentences", "chnsenticorp_htl_all",
+               "waimai_10k", "online_shopping_10_cats")  # fmt: skip
+COHERENCE_COLUMNS = ["set", "negative / positive texts", "negative read joy",
+                     "positive read anger, disappointment or worry"]  # fmt: skip
+_NEGATIVE_EMOTIONS = {"anger", "disappointment", "worry", "frustration"}
+
+
+def coherence_section(data_dir: Path) -> dict[str, Any]:
+    """How often the emotion contradicts a review's labelled sentiment, alone → agreeing."""
+    from cxloop.text.language import detect_languages
+
+    rows = []
+    for name in REVIEW_SETS:
+        corpus = load_corpus(name, data_dir)
+        labels = np.array(corpus.test_labels)
+        texts = corpus.test_texts
+        languages = detect_languages(texts)
+        feel = sentiment.score_sentiment(texts, languages)
+        shares = []
+        for agreed in (None, feel):
+            found = emotion.score_emotion(texts, languages, sentiments=agreed)
+            label = np.array([f[0] if f else "" for f in found])
+            shares.append((np.mean(label[labels == "negative"] == "joy"),
+                           np.mean(np.isin(label[labels == "positive"], list(_NEGATIVE_EMOTIONS)))))  # fmt: skip
+        rows.append({
+            "set": name,
+            "negative / positive texts": f"{(labels == 'negative').sum():,} / {(labels == 'positive').sum():,}",
+            "negative read joy": f"{shares[0][0]:.1%} → {shares[1][0]:.1%}",
+            "positive read anger, disappointment or worry": f"{shares[0][1]:.1%} → {shares[1][1]:.1%}",
+        })  # fmt: skip
+    return {"title": "Emotion against labelled review sentiment (alone → agreeing)",
+            "columns": COHERENCE_COLUMNS, "rows": rows}  # fmt: skip
 
 
 def _base(found: tuple[str, float] | None) -> str:
@@ -210,16 +250,17 @@ def cached_embed(cache: Path) -> Embed:
 
 def sections(data_dir: Path, embed: Embed | None = None) -> list[dict[str, Any]]:
     """Every section: ``{"title", "rows"}``, each row a dict keyed by :data:`COLUMNS`."""
-    return [emotion_section(data_dir), banking_section(data_dir, embed),
-            clinc_section(data_dir, embed)]  # fmt: skip
+    return [emotion_section(data_dir), coherence_section(data_dir),
+            banking_section(data_dir, embed), clinc_section(data_dir, embed)]  # fmt: skip
 
 
 def markdown(section: dict[str, Any]) -> str:
     """One section as a Markdown table."""
-    lines = [f"### {section['title']}", "", "| " + " | ".join(COLUMNS) + " |",
-             "|" + "---|" * len(COLUMNS)]  # fmt: skip
+    columns = section.get("columns", COLUMNS)
+    lines = [f"### {section['title']}", "", "| " + " | ".join(columns) + " |",
+             "|" + "---|" * len(columns)]  # fmt: skip
     lines.extend(
-        "| " + " | ".join(str(row[c]) for c in COLUMNS) + " |"
+        "| " + " | ".join(str(row[c]) for c in columns) + " |"
         for row in section["rows"]
     )
     return "\n".join(lines)
@@ -242,7 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.emotion_only:
-        print(markdown(emotion_section(args.data_dir)), flush=True)
+        print(markdown(emotion_section(args.data_dir)), end="\n\n", flush=True)
+        print(markdown(coherence_section(args.data_dir)), flush=True)
         return 0
     global ONLY_EMBEDDINGS
     ONLY_EMBEDDINGS = args.only_embeddings

@@ -11,12 +11,14 @@ of :data:`~cxloop.text.results.EMOTIONS` come from words on top of it:
 - ``frustration``: a text the model reads as ``anger`` or ``disappointment`` that says
   the trouble keeps coming back (又, 一直, 還是沒, 每次都, again, still, keeps...).
 
-Given the texts' sentiment, the emotion agrees with it: a text whose sentiment is
-confidently negative (score at most -:data:`COHERENT_SCORE`) never gets ``joy``, and a
-confidently positive one never gets ``anger``, ``disappointment`` or ``worry``; the
-most probable emotion left is taken ("配送遲到了9天，等了好久才收到" read ``joy`` from its
-好). The sentiment models are the more accurate of the two (0.90-0.94 accuracy against
-a 0.66 macro-F1), and the threshold only lets their confident readings count.
+Given the texts' sentiment, the emotion agrees with it: the model's probability of
+``joy`` is weighed by how positive the text is, ``(1 + score) / 2``, and those of
+``anger``, ``disappointment`` and ``worry`` by how negative, ``(1 - score) / 2``
+(:func:`agreement`); ``none`` and ``surprise`` keep theirs, and the most probable label
+after weighing is taken ("配送遲到了9天，等了好久才收到" read ``joy`` from its 好). The
+sentiment models are the more accurate of the two (0.90-0.94 accuracy against a 0.66
+macro-F1); weighing every reading, not only the confident ones, was chosen on validation
+parts of SMP2020-EWECT and TweetEval emotion (see docs/en/text-training.md).
 
 Texts in any other language (or ``und``) get ``None``: never a guess.
 """
@@ -45,11 +47,9 @@ _AGAIN = re.compile(
 )
 
 
-#: How sure the sentiment must be (|score|) before the emotion has to agree with it.
-COHERENT_SCORE = 0.7
-#: Emotions a confidently positive text cannot have, and a confidently negative one.
-_NOT_WHEN_POSITIVE = frozenset({"anger", "disappointment", "worry"})
-_NOT_WHEN_NEGATIVE = frozenset({"joy"})
+#: Emotions that need a positive text, and those that need a negative one.
+_POSITIVE_EMOTIONS = frozenset({"joy"})
+_NEGATIVE_EMOTIONS = frozenset({"anger", "disappointment", "worry"})
 
 
 @cache
@@ -78,15 +78,15 @@ def score_emotion(
     languages : sequence of str
         Their languages (``detect_languages``); unsupported ones get ``None``.
     sentiments : sequence, optional
-        Their ``(label, score)`` sentiment (``score_sentiment``): a confident one rules
-        out the emotions of the other side (see the module's notes).
+        Their ``(label, score)`` sentiment (``score_sentiment``): the emotions of each
+        side are weighed by how far the score leans that way (see :func:`agreement`).
 
     Returns
     -------
     list
         ``(label, confidence)`` or ``None`` per text, in order. The confidence is the
-        model's probability of its label (of ``joy``/``none`` for gratitude, of
-        ``anger``/``disappointment`` for frustration).
+        model's probability of its label before weighing (of ``joy``/``none`` for
+        gratitude, of ``anger``/``disappointment`` for frustration).
     """
     if len(texts) != len(languages):
         raise ValueError("texts and languages differ in length")
@@ -101,21 +101,25 @@ def score_emotion(
     proba = model.predict_proba(batch)
     normalised = normalise_many(batch, max_chars=model.features.max_chars)
     for row, (i, text) in enumerate(zip(chosen, normalised, strict=True)):
-        allowed = _allowed(model.labels, sentiments[i] if sentiments else None)
-        best = int(np.where(allowed, proba[row], -1.0).argmax())
+        weights = agreement(model.labels, sentiments[i] if sentiments else None)
+        best = int((proba[row] * weights).argmax())
         label = _refine(model.labels[best], text)
         found[i] = (label, round(float(proba[row, best]), 4))
     return found
 
 
-def _allowed(labels: Sequence[str], feel: tuple[str, float] | None) -> np.ndarray:
-    """Which of ``labels`` agree with the sentiment ``feel`` (all of them when unsure)."""
-    barred: frozenset[str] = frozenset()
-    if feel is not None and feel[0] == "positive" and feel[1] >= COHERENT_SCORE:
-        barred = _NOT_WHEN_POSITIVE
-    elif feel is not None and feel[0] == "negative" and feel[1] <= -COHERENT_SCORE:
-        barred = _NOT_WHEN_NEGATIVE
-    return np.array([label not in barred for label in labels])
+def agreement(labels: Sequence[str], feel: tuple[str, float] | None) -> np.ndarray:
+    """How much each of ``labels`` agrees with the sentiment ``feel``, 0..1.
+
+    ``joy`` gets ``(1 + score) / 2``, the negative emotions ``(1 - score) / 2`` and the
+    rest 1; every label gets 1 when the sentiment is unknown (``None``).
+    """
+    if feel is None:
+        return np.ones(len(labels))
+    score = min(1.0, max(-1.0, float(feel[1])))
+    weight = {label: (1.0 + score) / 2.0 for label in _POSITIVE_EMOTIONS}
+    weight.update({label: (1.0 - score) / 2.0 for label in _NEGATIVE_EMOTIONS})
+    return np.array([weight.get(label, 1.0) for label in labels])
 
 
 def _refine(label: str, text: str) -> str:
