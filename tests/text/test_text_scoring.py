@@ -214,3 +214,15 @@ def test_english_keywords_do_not_depend_on_the_other_texts_of_the_batch() -> Non
     # Twice in the text ranks first; a rare word ranks above a common one.
     assert alone[0] == "refund"
     assert alone.index("crashing") < alone.index("weeks")
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [("cxloop.text.emotion", "AGREEMENT_VERSION"), ("cxloop.text.scoring", "MARKUP_VERSION")],
+)
+def test_a_rule_change_changes_the_text_version(
+    module: str, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = text_version(default_models())
+    monkeypatch.setattr(f"{module}.{name}", "a-newer-rule")
+    assert text_version(default_models()) != before

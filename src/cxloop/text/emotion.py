@@ -47,6 +47,8 @@ _AGAIN = re.compile(
 )
 
 
+#: Names how the emotion is made to agree with the sentiment (part of the text version).
+AGREEMENT_VERSION = "agreement-weighed-1"
 #: Emotions that need a positive text, and those that need a negative one.
 _POSITIVE_EMOTIONS = frozenset({"joy"})
 _NEGATIVE_EMOTIONS = frozenset({"anger", "disappointment", "worry"})

@@ -144,7 +144,7 @@ def text_version(models: TextModels) -> str:
             else sentiment.model_version())  # fmt: skip
     parts = (__version__, feel, emotion.model_version(), models.taxonomy.version, user,
              keywords_version(), topic_model_version(), SPANS_VERSION,
-             transcripts.VERSION, MARKUP_VERSION)  # fmt: skip
+             transcripts.VERSION, MARKUP_VERSION, emotion.AGREEMENT_VERSION)  # fmt: skip
     digest = hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
     return f"text-{digest[:16]}"
 
