@@ -84,14 +84,20 @@ def test_the_sentiment_weighs_the_emotions_of_each_side() -> None:
              "Delivery was 3 days late and nobody told me."]  # fmt: skip
     languages = ["zh-Hant", "en", "en"]
     alone = score_emotion(texts, languages)
-    assert [hit[0] if hit else None for hit in alone] == ["joy"] * 3  # the 好, the tweets
+    assert [hit[0] if hit else None for hit in alone] == [
+        "joy"
+    ] * 3  # the 好, the tweets
     feel = score_sentiment(texts, languages)
     assert all(hit is not None and hit[1] < 0 for hit in feel)
     agreed = score_emotion(texts, languages, sentiments=feel)
     assert all(hit is not None and hit[0] != "joy" for hit in agreed)
     # a mildly negative reading is enough when the model's joy is a weak one
     assert feel[2] is not None and feel[2][1] > -0.7
-    assert agreed[2] is not None and agreed[2][0] in {"anger", "disappointment", "frustration"}
+    assert agreed[2] is not None and agreed[2][0] in {
+        "anger",
+        "disappointment",
+        "frustration",
+    }
     # a made-up sure positive reading leaves the negative emotions no weight at all
     cheerful = score_emotion(
         ["店員態度很差，很生氣"], ["zh-Hant"], sentiments=[("positive", 1.0)]
@@ -103,8 +109,22 @@ def test_the_sentiment_weighs_the_emotions_of_each_side() -> None:
 def test_agreement_weights_each_side_by_how_far_the_score_leans() -> None:
     labels = ["anger", "disappointment", "joy", "none", "surprise", "worry"]
     assert agreement(labels, None).tolist() == [1.0] * 6
-    assert agreement(labels, ("neutral", 0.0)).tolist() == [0.5, 0.5, 0.5, 1.0, 1.0, 0.5]
-    assert agreement(labels, ("negative", -1.0)).tolist() == [1.0, 1.0, 0.0, 1.0, 1.0, 1.0]
+    assert agreement(labels, ("neutral", 0.0)).tolist() == [
+        0.5,
+        0.5,
+        0.5,
+        1.0,
+        1.0,
+        0.5,
+    ]
+    assert agreement(labels, ("negative", -1.0)).tolist() == [
+        1.0,
+        1.0,
+        0.0,
+        1.0,
+        1.0,
+        1.0,
+    ]
     assert agreement(labels, ("positive", 0.6)).tolist() == pytest.approx([0.2, 0.2, 0.8, 1.0, 1.0, 0.2])  # fmt: skip
     assert agreement(labels, ("positive", 7.0)).tolist() == [0.0, 0.0, 1.0, 1.0, 1.0, 0.0]  # fmt: skip
 

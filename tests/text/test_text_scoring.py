@@ -218,7 +218,10 @@ def test_english_keywords_do_not_depend_on_the_other_texts_of_the_batch() -> Non
 
 @pytest.mark.parametrize(
     ("module", "name"),
-    [("cxloop.text.emotion", "AGREEMENT_VERSION"), ("cxloop.text.scoring", "MARKUP_VERSION")],
+    [
+        ("cxloop.text.emotion", "AGREEMENT_VERSION"),
+        ("cxloop.text.scoring", "MARKUP_VERSION"),
+    ],
 )
 def test_a_rule_change_changes_the_text_version(
     module: str, name: str, monkeypatch: pytest.MonkeyPatch
