@@ -92,12 +92,11 @@ def test_the_sentiment_weighs_the_emotions_of_each_side() -> None:
     agreed = score_emotion(texts, languages, sentiments=feel)
     assert all(hit is not None and hit[0] != "joy" for hit in agreed)
     # a mildly negative reading is enough when the model's joy is a weak one
-    assert feel[2] is not None and feel[2][1] > -0.7
-    assert agreed[2] is not None and agreed[2][0] in {
-        "anger",
-        "disappointment",
-        "frustration",
-    }
+    mild, read = feel[2], agreed[2]
+    assert mild is not None
+    assert mild[1] > -0.7
+    assert read is not None
+    assert read[0] in {"anger", "disappointment", "frustration"}
     # a made-up sure positive reading leaves the negative emotions no weight at all
     cheerful = score_emotion(
         ["店員態度很差，很生氣"], ["zh-Hant"], sentiments=[("positive", 1.0)]

@@ -119,8 +119,8 @@ def agreement(labels: Sequence[str], feel: tuple[str, float] | None) -> np.ndarr
     if feel is None:
         return np.ones(len(labels))
     score = min(1.0, max(-1.0, float(feel[1])))
-    weight = {label: (1.0 + score) / 2.0 for label in _POSITIVE_EMOTIONS}
-    weight.update({label: (1.0 - score) / 2.0 for label in _NEGATIVE_EMOTIONS})
+    weight = dict.fromkeys(_POSITIVE_EMOTIONS, (1.0 + score) / 2.0)
+    weight.update(dict.fromkeys(_NEGATIVE_EMOTIONS, (1.0 - score) / 2.0))
     return np.array([weight.get(label, 1.0) for label in labels])
 
 
