@@ -31,6 +31,8 @@ from cxloop.text.language import detect_languages, is_supported
 from cxloop.text.markup import VERSION as MARKUP_VERSION
 from cxloop.text.markup import plain_text
 from cxloop.text.results import TextScore, TopicHit
+from cxloop.text.tags import VERSION as TAGS_VERSION
+from cxloop.text.tags import without_tags
 from cxloop.text.taxonomy import Taxonomy, load_taxonomy
 from cxloop.text.topic_rules import SPANS_VERSION
 from cxloop.text.topics import find_topics, topic_model_version
@@ -144,7 +146,8 @@ def text_version(models: TextModels) -> str:
             else sentiment.model_version())  # fmt: skip
     parts = (__version__, feel, emotion.model_version(), models.taxonomy.version, user,
              keywords_version(), topic_model_version(), SPANS_VERSION,
-             transcripts.VERSION, MARKUP_VERSION, emotion.AGREEMENT_VERSION)  # fmt: skip
+             transcripts.VERSION, MARKUP_VERSION, emotion.AGREEMENT_VERSION,
+             TAGS_VERSION)  # fmt: skip
     digest = hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
     return f"text-{digest[:16]}"
 
@@ -193,7 +196,8 @@ def score_texts(
     models = models if models is not None else default_models()
     clock = _Clock(timings)
     prepared = [prepare_text(text) for text in texts]
-    languages = clock.run("language", detect_languages, prepared)
+    untagged = [without_tags(text) for text in prepared]  # a #tag is not the language
+    languages = clock.run("language", detect_languages, untagged)
     keep = [index for index, code in enumerate(languages) if is_supported(code)]
     found = _score_supported(
         [prepared[i] for i in keep], [languages[i] for i in keep], models, parts, clock
