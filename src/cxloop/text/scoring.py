@@ -24,6 +24,7 @@ from typing import Any
 from cxloop import __version__
 from cxloop.domain.errors import InvalidInput
 from cxloop.text import emotion, sentiment, sentiment_e5, transcripts
+from cxloop.text.ignore_terms import drop_terms
 from cxloop.text.intent import detect_intents
 from cxloop.text.keywords import extract_keywords
 from cxloop.text.keywords import model_version as keywords_version
@@ -195,7 +196,8 @@ def score_texts(
     _check_parts(parts)
     models = models if models is not None else default_models()
     clock = _Clock(timings)
-    prepared = [prepare_text(text) for text in texts]
+    prepared = drop_terms([prepare_text(text) for text in texts],
+                          models.taxonomy.ignore_terms)  # fmt: skip
     untagged = [without_tags(text) for text in prepared]  # a #tag is not the language
     languages = clock.run("language", detect_languages, untagged)
     keep = [index for index, code in enumerate(languages) if is_supported(code)]
