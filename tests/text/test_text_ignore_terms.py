@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+from cxloop.cli import app
+from cxloop.config import Settings
 from cxloop.domain.errors import InvalidInput
 from cxloop.text.ignore_terms import drop_terms
 from cxloop.text.scoring import TextModels, default_models, score_texts, text_version
@@ -87,3 +91,12 @@ def test_a_brand_tag_costs_nothing_once_ignored(shared_data: Path, tmp_path: Pat
     plain = accuracy(corpus.test_texts, default_models())
     assert accuracy(tagged, default_models()) < plain - 0.05  # 0.885 -> 0.775
     assert accuracy(tagged, models) == plain
+
+
+def test_cli_topics_shows_the_ignored_names(cli_settings: Settings, tmp_path: Path) -> None:  # fmt: skip
+    path = _with_terms(tmp_path, BRAND)
+    shown = CliRunner().invoke(app, ["text", "topics", "--taxonomy", str(path)])
+    assert shown.exit_code == 0, shown.output
+    assert "Ignored names (3): #禾光生活, Heguang Living, @heguang_tw" in shown.output
+    data = json.loads(CliRunner().invoke(app, ["text", "topics", "--json", "--taxonomy", str(path)]).output)  # fmt: skip
+    assert data["ignore_terms"] == BRAND

@@ -29,14 +29,22 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print plain JSON.")]
 
 @app.command("topics")
 def topics(taxonomy: TaxonomyOption = None, as_json: JsonOption = False) -> None:
-    """List the topics of the taxonomy, with their keywords and rules."""
+    """List the topics of the taxonomy, with their keywords and rules, and the names it
+    ignores."""
     from cxloop.text.taxonomy import load_taxonomy
 
     found = load_taxonomy(taxonomy)
     if as_json:
         rows = [dataclasses.asdict(topic) for topic in found.topics]
         typer.echo(
-            json.dumps({"version": found.version, "topics": rows}, ensure_ascii=False)
+            json.dumps(
+                {
+                    "version": found.version,
+                    "topics": rows,
+                    "ignore_terms": list(found.ignore_terms),
+                },
+                ensure_ascii=False,
+            )  # fmt: skip
         )
         return
     table = Table(title=f"Topics ({found.version})")
@@ -48,6 +56,9 @@ def topics(taxonomy: TaxonomyOption = None, as_json: JsonOption = False) -> None
             _first(topic.keywords_en), str(len(topic.rules)),
         )  # fmt: skip
     console.print(table)
+    if found.ignore_terms:
+        console.print(f"Ignored names ({len(found.ignore_terms)}): "
+                      + _first(found.ignore_terms, shown=10), markup=False)  # fmt: skip
 
 
 def _first(words: tuple[str, ...], shown: int = 4) -> str:
