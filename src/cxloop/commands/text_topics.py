@@ -36,16 +36,9 @@ def topics(taxonomy: TaxonomyOption = None, as_json: JsonOption = False) -> None
     found = load_taxonomy(taxonomy)
     if as_json:
         rows = [dataclasses.asdict(topic) for topic in found.topics]
-        typer.echo(
-            json.dumps(
-                {
-                    "version": found.version,
-                    "topics": rows,
-                    "ignore_terms": list(found.ignore_terms),
-                },
-                ensure_ascii=False,
-            )  # fmt: skip
-        )
+        payload = {"version": found.version, "topics": rows,
+                   "ignore_terms": list(found.ignore_terms)}  # fmt: skip
+        typer.echo(json.dumps(payload, ensure_ascii=False))
         return
     table = Table(title=f"Topics ({found.version})")
     for column in ("key", "zh-TW", "en", "keywords zh", "keywords en", "rules"):
