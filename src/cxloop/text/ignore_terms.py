@@ -20,9 +20,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from cxloop.text.chinese import has_han, to_simplified, to_traditional
+from cxloop.text.markup import close_gaps
 
-_SPACES = re.compile(r"[ \t]{2,}")
-_LINE_EDGES = re.compile(r"[ \t]*\n[ \t]*")
 _WORDLIKE = re.compile(r"[A-Za-z0-9]")
 
 
@@ -38,7 +37,7 @@ def drop_terms(texts: Sequence[str], terms: Sequence[str]) -> list[str]:
     if not terms:
         return list(texts)
     pattern = _pattern(tuple(terms))
-    return [_tidy(pattern.sub(" ", text)) if text else text for text in texts]
+    return [close_gaps(pattern.sub(" ", text)) if text else text for text in texts]
 
 
 @lru_cache(maxsize=8)
@@ -63,7 +62,3 @@ def _one(form: str) -> str:
     start = r"(?<![\w])" if _WORDLIKE.match(form[0]) else ""
     end = r"(?![\w])" if _WORDLIKE.match(form[-1]) else ""
     return rf"(?:(?<![\w#@])[#@])?{start}{body}{end}#?"
-
-
-def _tidy(text: str) -> str:
-    return _LINE_EDGES.sub("\n", _SPACES.sub(" ", text)).strip()

@@ -41,6 +41,15 @@ def plain_text(text: str) -> str:
     text = _BLOCK.sub(" ", text)
     text = _BREAK.sub("\n", text)
     text = _TAG.sub(" ", text)
-    text = html.unescape(text)
+    return close_gaps(html.unescape(text))
+
+
+def close_gaps(text: str) -> str:
+    """``text`` with the gaps that taking pieces out of it left closed: runs of spaces
+    made one, each line stripped, empty lines dropped.
+
+    >>> close_gaps("外送太慢  \\n\\n  餐點冷了 ")
+    '外送太慢\\n餐點冷了'
+    """
     lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     return "\n".join(line for line in lines if line)

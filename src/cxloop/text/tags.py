@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import re
 
+from cxloop.text.markup import close_gaps
+
 #: Names the rule (part of the text version, so ``text rescore`` picks older rows up).
 VERSION = "tags-1"
 
@@ -24,8 +26,6 @@ VERSION = "tags-1"
 _TAG = re.compile(
     r"#[^#\s]{1,40}#|(?<![\w&])#(?=\w*[^\W\d_])\w+|(?<![\w.+-])@\w+(?:\.\w+)*"
 )
-_SPACES = re.compile(r"[ \t]{2,}")
-_LINE_EDGES = re.compile(r"[ \t]*\n[ \t]*")
 
 
 def without_tags(text: str) -> str:
@@ -44,5 +44,5 @@ def without_tags(text: str) -> str:
     """
     if "#" not in text and "@" not in text:
         return text
-    left = _LINE_EDGES.sub("\n", _SPACES.sub(" ", _TAG.sub(" ", text))).strip()
+    left = close_gaps(_TAG.sub(" ", text))
     return left if any(ch.isalnum() for ch in left) else text
