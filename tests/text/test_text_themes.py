@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -128,3 +129,18 @@ def test_cli_themes_names_a_missing_column(
                                       "--text-column", "comment"])  # fmt: skip
     assert result.exit_code != 0
     assert "comment" in result.output + str(result.exception)
+
+
+def test_the_companys_own_names_are_no_theme_words(
+    shopping: list[str], taxonomy: Taxonomy
+) -> None:
+    branded = [text + " 禾光書店" if i % 3 == 0 else text for i, text in enumerate(shopping)]  # fmt: skip
+    languages = ["zh-Hans"] * len(branded)
+    before = discover_themes(branded, languages, taxonomy=taxonomy, n_themes=4)
+    assert any("書店" in theme.keywords for theme in before)  # never in the reviews
+    ignoring = dataclasses.replace(taxonomy, ignore_terms=("禾光書店",))
+    after = discover_themes(branded, languages, taxonomy=ignoring, n_themes=4)
+    assert after
+    assert not any("書店" in theme.keywords for theme in after)
+    joined = " ".join(branded)  # the examples are the texts as written (shortened)
+    assert all(example[:20] in joined for theme in after for example in theme.examples)

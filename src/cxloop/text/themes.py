@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from cxloop.text.ignore_terms import drop_terms
 from cxloop.text.keywords import chinese_tokens, english_tokens
 from cxloop.text.results import SUPPORTED_LANGUAGES
 from cxloop.text.taxonomy import Taxonomy, english_word_ok
@@ -57,7 +58,8 @@ def discover_themes(
     texts, languages
         The texts and their language codes; unsupported languages are left out.
     taxonomy
-        Texts with a topic of this taxonomy are left out.
+        Texts with a topic of this taxonomy are left out, and its ``ignore_terms`` are
+        not words of any theme (the examples keep them).
     n_themes
         How many clusters; ``None`` picks about ``sqrt(n / 10)`` (2 to 12).
     examples
@@ -73,12 +75,13 @@ def discover_themes(
         raise ValueError("texts and languages must have the same length")
     if n_themes is not None and n_themes < 1:
         raise ValueError("n_themes must be at least 1")
-    keys = topic_keys(texts, languages, taxonomy=taxonomy)
+    reading = drop_terms(texts, taxonomy.ignore_terms)  # the company's own names
+    keys = topic_keys(reading, languages, taxonomy=taxonomy)
     pool = [
-        i for i, (text, lang, found) in enumerate(zip(texts, languages, keys, strict=True))
+        i for i, (text, lang, found) in enumerate(zip(reading, languages, keys, strict=True))
         if lang in SUPPORTED_LANGUAGES and text.strip() and not found
     ]  # fmt: skip
-    docs, shown = _documents([texts[i] for i in pool], [languages[i] for i in pool])
+    docs, shown = _documents([reading[i] for i in pool], [languages[i] for i in pool])
     kept = [j for j, doc in enumerate(docs) if doc]
     if len(kept) < _MIN_TEXTS:
         return []
