@@ -8,6 +8,7 @@ import pytest
 
 from cxloop.text.chinese import normalise, normalise_many, script_of, to_traditional
 from cxloop.text.language import detect_languages, is_supported
+from cxloop.text.scoring import score_texts
 
 
 @pytest.mark.parametrize(
@@ -48,9 +49,36 @@ def test_detect_languages_ignores_html_markup_when_deciding() -> None:
     assert detect_languages(texts) == ["zh-Hant", "en"]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("Great phone, works well. #禾光生活", "en"),
+     ("Not worth the money at all. #禾光生活 @heguang_tw", "en"),
+     ("外送很快，餐點還是熱的 #HeguangLiving @heguang_tw", "zh-Hant"),
+     ("#新冠肺炎# 口罩还是买不到", "zh-Hans"),
+     ("Order #12 arrived broken", "en"),
+     ("#禾光生活", "zh-Hant"),
+     ("#love #happy", "en")],
+)  # fmt: skip
+def test_hashtags_and_mentions_do_not_decide_the_language(text: str, expected: str) -> None:  # fmt: skip
+    assert detect_languages([text]) == [expected]
+
+
+def test_a_chinese_hashtag_no_longer_sends_an_english_review_to_the_chinese_model() -> (
+    None
+):
+    texts = [
+        "Great phone, works well. #禾光生活",
+        "Not worth the money at all. #禾光生活",
+    ]
+    found = score_texts(texts)
+    assert [f.language for f in found] == ["en", "en"]
+    assert [f.sentiment for f in found] == ["positive", "negative"]
+
+
 def test_detect_languages_reads_very_long_text_without_failing() -> None:
-    texts = ["房間很乾淨，" * 20_000, "The room was clean. " * 20_000]
-    assert detect_languages(texts) == ["zh-Hant", "en"]
+    texts = ["房間很乾淨，" * 20_000, "The room was clean. " * 20_000,
+             "#" * 50_000 + "@" * 50_000 + "#a" * 20_000]  # fmt: skip
+    assert detect_languages(texts) == ["zh-Hant", "en", "und"]  # 1,000 #s: no letters
 
 
 def test_detect_languages_on_real_corpora_matches_their_language(

@@ -17,6 +17,9 @@ from typing import Any
 from cxloop.text.chinese import script_of
 from cxloop.text.results import SUPPORTED_LANGUAGES, UNDETERMINED
 
+#: Changes whenever the rules change (part of the text version).
+VERSION = "language-2"
+
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 _KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9d]")
 _HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
@@ -24,7 +27,11 @@ _HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
 _CHINESE_CUES = re.compile(r"[的們们這这係嘅咗啲佢唔冇嗎吗呢吧咩喺]")
 _LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")
 _NON_ASCII_LATIN = re.compile(r"[\u00c0-\u024f]")
-_TAG = re.compile(r"<[^<>]{0,200}>|&[a-z]{2,8};|https?://\S+|www\.\S+|@\w+|#")
+_TAG = re.compile(r"<[^<>]{0,200}>|&[a-z]{2,8};|https?://\S+|www\.\S+|@\w+")
+#: A Weibo topic (#新冠肺炎#) or a hashtag with a letter in it (#禾光生活, #HeguangLiving; not
+#: the "#12" of an order number). A brand's tag is not the language of the post: an
+#: English review ending in "#禾光生活" was read as Chinese.
+_HASHTAG = re.compile(r"#[^#\s]{1,40}#|(?<![\w&])#(?=\w*[^\W\d_])\w+")
 _WORD = re.compile(r"[a-z']+")
 #: py3langid codes read as Chinese when the text has Han characters.
 _CHINESE_CODES = frozenset({"zh", "yue", "wuu", "ja"})
@@ -121,6 +128,11 @@ def _by_model(text: str) -> str:
 def detect_language(text: str) -> str:
     """The language code of one text; see :func:`detect_languages`."""
     sample = _TAG.sub(" ", text[:_SAMPLE_CHARS])
+    untagged = _HASHTAG.sub(" ", sample)
+    # a text of nothing but hashtags is read from the tags' words
+    sample = (
+        untagged if any(ch.isalpha() for ch in untagged) else sample.replace("#", " ")
+    )
     found = _by_rule(sample)
     return found if found is not None else _by_model(sample)
 
@@ -131,7 +143,8 @@ def detect_languages(texts: Sequence[str]) -> list[str]:
     Parameters
     ----------
     texts : sequence of str
-        Raw texts; HTML tags, URLs, @mentions and entities are ignored when deciding.
+        Raw texts; HTML tags, URLs, @mentions, hashtags and entities are ignored when
+        deciding (a text of nothing but hashtags is read from their words).
 
     Returns
     -------

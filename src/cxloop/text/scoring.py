@@ -28,12 +28,11 @@ from cxloop.text.ignore_terms import drop_terms
 from cxloop.text.intent import detect_intents
 from cxloop.text.keywords import extract_keywords
 from cxloop.text.keywords import model_version as keywords_version
+from cxloop.text.language import VERSION as LANGUAGE_VERSION
 from cxloop.text.language import detect_languages, is_supported
 from cxloop.text.markup import VERSION as MARKUP_VERSION
 from cxloop.text.markup import plain_text
 from cxloop.text.results import TextScore, TopicHit
-from cxloop.text.tags import VERSION as TAGS_VERSION
-from cxloop.text.tags import without_tags
 from cxloop.text.taxonomy import Taxonomy, load_taxonomy
 from cxloop.text.topic_rules import SPANS_VERSION
 from cxloop.text.topics import find_topics, topic_model_version
@@ -148,7 +147,7 @@ def text_version(models: TextModels) -> str:
     parts = (__version__, feel, emotion.model_version(), models.taxonomy.version, user,
              keywords_version(), topic_model_version(), SPANS_VERSION,
              transcripts.VERSION, MARKUP_VERSION, emotion.AGREEMENT_VERSION,
-             TAGS_VERSION)  # fmt: skip
+             LANGUAGE_VERSION)  # fmt: skip
     digest = hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
     return f"text-{digest[:16]}"
 
@@ -198,8 +197,7 @@ def score_texts(
     clock = _Clock(timings)
     prepared = drop_terms([prepare_text(text) for text in texts],
                           models.taxonomy.ignore_terms)  # fmt: skip
-    untagged = [without_tags(text) for text in prepared]  # a #tag is not the language
-    languages = clock.run("language", detect_languages, untagged)
+    languages = clock.run("language", detect_languages, prepared)
     keep = [index for index, code in enumerate(languages) if is_supported(code)]
     found = _score_supported(
         [prepared[i] for i in keep], [languages[i] for i in keep], models, parts, clock
