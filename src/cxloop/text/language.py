@@ -27,7 +27,10 @@ _HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]")
 _CHINESE_CUES = re.compile(r"[的們们這这係嘅咗啲佢唔冇嗎吗呢吧咩喺]")
 _LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")
 _NON_ASCII_LATIN = re.compile(r"[\u00c0-\u024f]")
-_TAG = re.compile(r"<[^<>]{0,200}>|&[a-z]{2,8};|https?://\S+|www\.\S+|@\w+")
+#: Markup, URLs, @mentions and the sticker codes of Weibo posts ([good], [doge]).
+_TAG = re.compile(
+    r"<[^<>]{0,200}>|&[a-z]{2,8};|https?://\S+|www\.\S+|@\w+|\[[a-zA-Z_]{1,12}\]"
+)
 #: A Weibo topic (#新冠肺炎#) or a hashtag with a letter in it (#禾光生活, #HeguangLiving; not
 #: the "#12" of an order number). A brand's tag is not the language of the post: an
 #: English review ending in "#禾光生活" was read as Chinese.
@@ -58,6 +61,7 @@ _ENGLISH_SENTENCE = 3
 _CHINESE_PROSE = re.compile(
     r"[的了是不很我你他她也都太就在有沒没嗎吗呢吧啊得會会還还要]"
 )
+_CANTONESE_PROSE = re.compile(r"[們们這这係嘅既咗啲佢唔冇咩喺咁黎嚟噉]")
 
 
 @cache
@@ -86,18 +90,35 @@ def _by_rule(text: str) -> str | None:
     latin = len(_LATIN.findall(text))
     if hangul and hangul >= han and hangul * _HAN_WEIGHT >= latin:
         return "ko"
-    if han and han * _HAN_WEIGHT >= latin:
+    names = _english_naming_chinese(text, han, latin)
+    if han and han * _HAN_WEIGHT >= latin and not names:
         return _chinese(text)
     # "送餐很慢 but the food was ok": Chinese with English; "the staff at 信義店": English
     if (
         han >= 2
         and han * 6 >= latin
+        and not names
         and (_english_words(text) < _ENGLISH_SENTENCE or _CHINESE_PROSE.search(text))
     ):
         return _chinese(text)
     if not latin and not any(ch.isalpha() for ch in text):
         return UNDETERMINED
     return _latin_rule(text) if latin else None
+
+
+def _english_naming_chinese(text: str, han: int, latin: int) -> bool:
+    """Whether ``text`` is short English prose that names something in Chinese.
+
+    "Great product. (無線吸塵器)": no more Han characters than Latin letters, at least
+    two common English words, and none of the small words of Chinese or Cantonese prose
+    (的, 很, 係, 既...) among the Han characters: they are a name, not the language.
+    """
+    return (
+        han <= latin
+        and _english_words(text) >= 2
+        and not _CHINESE_PROSE.search(text)
+        and not _CANTONESE_PROSE.search(text)
+    )
 
 
 def _english_words(text: str) -> int:
