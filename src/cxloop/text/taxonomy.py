@@ -4,6 +4,7 @@ A taxonomy is a YAML file (the shipped default is ``cxloop/text/taxonomy.yaml``)
 
     use_model: true            # optional: let the learned classifier add topics
     ignore_terms: ["#禾光生活", Heguang Living, "@heguang_tw"]   # optional, see below
+    extends: default           # optional: start from the shipped topics, see below
     topics:
       - key: delivery          # lower-case letters, digits and _
         name: {zh-TW: 配送物流, en: Delivery}
@@ -24,6 +25,12 @@ anything is read from it (:func:`cxloop.text.ignore_terms.drop_terms`), because 
 letters of a name the models never saw move the sentiment ("#HeguangLiving" appended to
 the UCI Yelp test sentences cost 11 points of accuracy) and a brand would otherwise top
 every text's keywords.
+
+``extends: default`` starts from the shipped default taxonomy: the file's topics replace
+the default topics with the same key and the others are added after them, its
+``ignore_terms`` are added to the default's, and ``use_model`` keeps the default's value
+unless the file sets it. A company that only lists its own names needs no copy of the
+default topics, and gets the default's later fixes.
 """
 
 from __future__ import annotations
@@ -45,7 +52,8 @@ _EN_WORD = re.compile(r"^[a-z0-9][a-z0-9 '&./+-]*\*?$")
 _MAX_BYTES = 2_000_000
 _MAX_WORD = 40
 _TOPIC_FIELDS = {"key", "name", "description", "keywords", "exclude", "rules"}
-_TOP_FIELDS = {"topics", "use_model", "ignore_terms"}
+_TOP_FIELDS = {"topics", "use_model", "ignore_terms", "extends"}
+_BASES = ("default",)
 _MAX_IGNORED = 500
 
 
@@ -144,11 +152,12 @@ def parse_taxonomy(data: Any, *, source: str = "taxonomy") -> Taxonomy:
     if not isinstance(data, dict):
         raise InvalidInput(f"{source}: the taxonomy must be a mapping with 'topics'")
     _no_unknown(data, _TOP_FIELDS, "", source)
-    use_model = data.get("use_model", True)
+    base = _base(data.get("extends"), source)
+    use_model = data.get("use_model", True if base is None else base.use_model)
     if not isinstance(use_model, bool):
         raise InvalidInput(f"{source}: use_model: must be true or false")
-    items = data.get("topics")
-    if not isinstance(items, list) or not items:
+    items = data.get("topics", [] if base is not None else None)
+    if not isinstance(items, list) or (not items and base is None):
         raise InvalidInput(f"{source}: topics: must be a non-empty list")
     topics = tuple(_topic(item, f"topics[{i}]", source) for i, item in enumerate(items))
     seen: set[str] = set()
@@ -159,8 +168,27 @@ def parse_taxonomy(data: Any, *, source: str = "taxonomy") -> Taxonomy:
             )
         seen.add(topic.key)
     ignored = _ignore_terms(data.get("ignore_terms"), source)
+    if base is not None:
+        own = {topic.key: topic for topic in topics}
+        topics = tuple(own.pop(t.key, t) for t in base.topics) + tuple(own.values())
+        ignored = tuple(dict.fromkeys(base.ignore_terms + ignored))
+        if len(ignored) > _MAX_IGNORED:
+            raise InvalidInput(
+                f"{source}: ignore_terms: more than {_MAX_IGNORED} names"
+            )
     return Taxonomy(topics=topics, version=_version(topics, use_model, ignored),
                     use_model=use_model, ignore_terms=ignored)  # fmt: skip
+
+
+def _base(value: Any, source: str) -> Taxonomy | None:
+    if value is None:
+        return None
+    if value not in _BASES:
+        raise InvalidInput(
+            f"{source}: extends: {value!r} is not a taxonomy to extend "
+            f"(expected {', '.join(_BASES)})"
+        )
+    return load_taxonomy(None)
 
 
 def _ignore_terms(value: Any, source: str) -> tuple[str, ...]:
