@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from cxloop.cli import app
 from cxloop.config import Settings
 from cxloop.text.keywords import extract_keywords
+from cxloop.text.recurring_names import RecurringName, recurring_names
 from cxloop.text.taxonomy import Taxonomy, load_taxonomy, parse_taxonomy
 from cxloop.text.themes import discover_themes, themes_to_yaml
 
@@ -144,3 +145,40 @@ def test_the_companys_own_names_are_no_theme_words(
     assert not any("書店" in theme.keywords for theme in after)
     joined = " ".join(branded)  # the examples are the texts as written (shortened)
     assert all(example[:20] in joined for theme in after for example in theme.examples)
+
+
+def test_recurring_tags_and_accounts_are_proposed_as_names() -> None:
+    posts = (["門市很乾淨 #禾光生活", "排隊好久 #禾光生活#", "店员亲切 #禾光生活",
+              "Great staff #HeguangLiving @heguang_tw", "Slow app @Heguang_TW #heguangliving",
+              "Nice #HeguangLiving", "email me at ann@example.com", "訂單 #12 沒到",
+              "一次性的 #好吃", "#!!!# 太慢"] * 3)  # fmt: skip
+    found = recurring_names(posts, min_share=0.2)
+    assert [(n.name, n.texts) for n in found] == [
+        ("#禾光生活", 9), ("#HeguangLiving", 9), ("@heguang_tw", 6)]  # fmt: skip
+    assert recurring_names(posts, ignore_terms=["禾光生活", "Heguang Living"],
+                           min_share=0.2) == [RecurringName("@heguang_tw", 6)]  # fmt: skip
+    assert recurring_names(["好 #禾光", "差 #禾光"]) == []  # in fewer than three texts
+    assert recurring_names(["#" + "長" * 45] * 9) == []  # longer than a taxonomy takes
+    with pytest.raises(ValueError, match="min_share"):
+        recurring_names(posts, min_share=0)
+
+
+def test_cli_themes_proposes_the_recurring_tags_as_ignore_terms(
+    cli_settings: Settings, shopping: list[str], tmp_path: Path
+) -> None:
+    tagged = [text + (" #禾光書店" if i % 4 == 0 else "") for i, text in enumerate(shopping)]  # fmt: skip
+    source = tmp_path / "comments.csv"
+    pd.DataFrame({"comment": tagged}).to_csv(source, index=False)
+    out = tmp_path / "mine.yaml"
+    args = ["text", "themes", "--input", str(source), "--text-column", "comment",
+            "--n-themes", "3"]  # fmt: skip
+    result = CliRunner().invoke(app, [*args, "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "#禾光書店 (75)" in " ".join(result.output.split())
+    mine = load_taxonomy(out)  # usable as it is: the default topics, plus the themes
+    assert mine.ignore_terms == ("#禾光書店",)
+    assert set(load_taxonomy().keys) < set(mine.keys)
+    assert len(mine.keys) == len(load_taxonomy().keys) + 3
+    again = CliRunner().invoke(app, [*args, "--taxonomy", str(out), "--json"])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.output)["names"] == []  # listed now: not proposed again

@@ -29,8 +29,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print plain JSON.")]
 
 @app.command("topics")
 def topics(taxonomy: TaxonomyOption = None, as_json: JsonOption = False) -> None:
-    """List the topics of the taxonomy, with their keywords and rules, and the names it
-    ignores."""
+    """List the taxonomy's topics with their keywords and rules, and the names it ignores."""
     from cxloop.text.taxonomy import load_taxonomy
 
     found = load_taxonomy(taxonomy)
@@ -94,7 +93,10 @@ def themes(
         n_themes=n_themes, examples=examples,
     )  # fmt: skip
     if output is not None:
-        output.write_text(themes_to_yaml(report.themes), encoding="utf-8")
+        proposed = themes_to_yaml(
+            report.themes, names=report.names, extends_default=taxonomy is None
+        )
+        output.write_text(proposed, encoding="utf-8")
     if as_json:
         typer.echo(json.dumps(dataclasses.asdict(report), ensure_ascii=False))
         return
@@ -110,5 +112,11 @@ def themes(
         example = theme.examples[0] if theme.examples else ""
         table.add_row(theme.key, str(theme.size), ", ".join(theme.keywords), example)
     console.print(table)
+    if report.names:
+        listed = ", ".join(f"{name.name} ({name.texts})" for name in report.names)
+        console.print(
+            f"Tags and accounts in many texts: {listed}. List the ones that are your "
+            "own names under ignore_terms in the taxonomy (docs/en/text-topics.md)."
+        )
     if output is not None:
         console.print(f"Proposed topics written to {output}")

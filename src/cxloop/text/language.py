@@ -34,7 +34,7 @@ _TAG = re.compile(
 #: A Weibo topic (#新冠肺炎#) or a hashtag with a letter in it (#禾光生活, #HeguangLiving; not
 #: the "#12" of an order number). A brand's tag is not the language of the post: an
 #: English review ending in "#禾光生活" was read as Chinese.
-_HASHTAG = re.compile(r"#[^#\s]{1,40}#|(?<![\w&])#(?=\w*[^\W\d_])\w+")
+HASHTAG = re.compile(r"#[^#\s]{1,40}#|(?<![\w&])#(?=\w*[^\W\d_])\w+")
 _WORD = re.compile(r"[a-z']+")
 #: py3langid codes read as Chinese when the text has Han characters.
 _CHINESE_CODES = frozenset({"zh", "yue", "wuu", "ja"})
@@ -149,7 +149,7 @@ def _by_model(text: str) -> str:
 def detect_language(text: str) -> str:
     """The language code of one text; see :func:`detect_languages`."""
     sample = _TAG.sub(" ", text[:_SAMPLE_CHARS])
-    untagged = _HASHTAG.sub(" ", sample)
+    untagged = HASHTAG.sub(" ", sample)
     # a text of nothing but hashtags is read from the tags' words
     sample = (
         untagged if any(ch.isalpha() for ch in untagged) else sample.replace("#", " ")

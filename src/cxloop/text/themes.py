@@ -5,7 +5,9 @@ words (jieba for Chinese on folded text, a stop-worded tokenizer for English), w
 TF-IDF, reduced with truncated SVD (latent semantic analysis) and clustered with k-means.
 Each cluster becomes a :class:`Theme`: its most weighted words (shown in the script the
 texts use) and the texts nearest its centre. :func:`themes_to_yaml` writes the themes as
-taxonomy topics to review, rename and paste into a taxonomy file.
+taxonomy topics to review, rename and paste into a taxonomy file, with the tags and
+accounts that recur in many texts (:mod:`cxloop.text.recurring_names`) proposed as
+``ignore_terms``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 
 from cxloop.text.ignore_terms import drop_terms
 from cxloop.text.keywords import chinese_tokens, english_tokens
+from cxloop.text.recurring_names import RecurringName, recurring_names
 from cxloop.text.results import SUPPORTED_LANGUAGES
 from cxloop.text.taxonomy import Taxonomy, english_word_ok
 from cxloop.text.topic_rules import fold_many
@@ -189,6 +192,7 @@ class ThemeReport:
     without_topic: int
     themes: tuple[Theme, ...]
     rejects: int
+    names: tuple[RecurringName, ...] = ()
 
 
 def discover_file_themes(
@@ -225,27 +229,49 @@ def discover_file_themes(
         ),
         themes=tuple(themes),
         rejects=len(table.rejects),
+        names=tuple(recurring_names(texts, ignore_terms=taxonomy.ignore_terms)),
     )
 
 
-def themes_to_yaml(themes: Sequence[Theme]) -> str:
+def themes_to_yaml(
+    themes: Sequence[Theme],
+    *,
+    names: Sequence[RecurringName] = (),
+    extends_default: bool = False,
+) -> str:
     """Render themes as taxonomy topics (YAML) to review and paste into a taxonomy.
 
     The result loads with :func:`cxloop.text.taxonomy.parse_taxonomy`; each topic's
-    examples are YAML comments.
+    examples are YAML comments. ``names`` (recurring tags and accounts) become its
+    ``ignore_terms``; with ``extends_default`` it starts with ``extends: default``, so
+    that it can be used as it is, beside the shipped topics.
     """
     lines = [
         "# Topics proposed by theme discovery: rename them, prune the keywords and move",
         "# the ones worth keeping into your taxonomy file.",
-        "topics:",
     ]
+    if extends_default:
+        lines[1:] = [
+            "# the ones worth keeping. This file adds to the shipped default taxonomy",
+            "# (extends: default): pass it to --taxonomy or CXLOOP_TAXONOMY_PATH as it is.",
+            "extends: default",
+        ]
+    if names:
+        lines += [
+            "# Tags and accounts found in many of the texts (how many carry each). Keep",
+            "# the ones that are your own names (brands, stores, accounts) and delete the",
+            "# others: your own names say nothing about how a customer feels.",
+            "ignore_terms:",
+            *(f"  - {_quote(name.name)}  # {name.texts} texts" for name in names),
+        ]
+    topics: list[str] = []
     for number, theme in enumerate(themes, start=1):
         zh = [w for w in theme.keywords if not w.isascii()]
         en = [w for w in theme.keywords if w.isascii() and english_word_ok(w)]
         if not zh and not en:
             continue
         label = "、".join(theme.keywords[:3])
-        lines += [
+        topics += [
             f"  - key: {theme.key}",
             f"    name: {{zh-TW: {_quote(f'主題 {number}：{label}')}, "
             f"en: {_quote(f'Theme {number}: ' + ', '.join(theme.keywords[:3]))}}}",
@@ -255,6 +281,7 @@ def themes_to_yaml(themes: Sequence[Theme]) -> str:
             f"      zh: [{', '.join(_quote(w) for w in zh)}]",
             f"      en: [{', '.join(_quote(w) for w in en)}]",
         ]
+    lines += ["topics:", *topics] if topics or not extends_default else ["topics: []"]
     return "\n".join(lines) + "\n"
 
 
