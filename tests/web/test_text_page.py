@@ -256,6 +256,21 @@ def test_highlight_never_splits_a_character_reference() -> None:
     assert str(highlight("a < b", [])) == "a &lt; b"
 
 
+def test_highlight_marks_only_the_customers_turns_of_a_transcript() -> None:
+    chat = (
+        "顧客：換手機後 App 無法登入，客服也說不清楚。\n客服：已為您記錄 <b>App</b>。"
+    )
+    html = str(highlight(chat, ["客服", "App"]))
+    assert html == (
+        "顧客：換手機後 <mark>App</mark> 無法登入，<mark>客服</mark>也說不清楚。\n"
+        "客服：已為您記錄 &lt;b&gt;App&lt;/b&gt;。"
+    )
+    review = "客服很親切 & App 好用"  # not a transcript: marked throughout
+    assert str(highlight(review, ["客服", "App"])) == (
+        "<mark>客服</mark>很親切 &amp; <mark>App</mark> 好用"
+    )
+
+
 @pytest.fixture
 def web_settings(sqlite_settings: Settings) -> Settings:
     """The web tests' store: :data:`TEXTS` (replaces the answers of conftest)."""

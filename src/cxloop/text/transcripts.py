@@ -48,13 +48,35 @@ def customer_side(text: str) -> str:
     >>> customer_side("The delivery was late.")
     'The delivery was late.'
     """
+    turns = _customer_turns(text)
+    if turns is None:
+        return text
+    return "\n".join(piece for a, b in turns if (piece := text[a:b].strip()))
+
+
+def customer_spans(text: str) -> list[tuple[int, int]]:
+    """Where the customer's words are in ``text``: its turns, or the whole text.
+
+    The spans (start, end) index ``text`` itself, labels left out, so a page can mark
+    the words that were read in the customer's turns and not in the agent's.
+
+    >>> customer_spans("客戶: 包裹還沒到\\n客服: 已為您查詢")
+    [(3, 10)]
+    >>> customer_spans("The delivery was late.")
+    [(0, 22)]
+    """
+    turns = _customer_turns(text)
+    return [(0, len(text))] if turns is None else turns
+
+
+def _customer_turns(text: str) -> list[tuple[int, int]] | None:
+    """The spans of the customer's turns; ``None`` when ``text`` is no transcript."""
     labels = list(_LABEL.finditer(text))
     if not any(label.group(1).lower() in _CUSTOMER for label in labels):
-        return text
+        return None
     turns = []
     for label, following in zip(labels, [*labels[1:], None], strict=True):
-        if label.group(1).lower() not in _CUSTOMER:
-            continue
-        end = following.start() if following is not None else len(text)
-        turns.append(text[label.end() : end].strip())
-    return "\n".join(turn for turn in turns if turn)
+        if label.group(1).lower() in _CUSTOMER:
+            end = following.start() if following is not None else len(text)
+            turns.append((label.end(), end))
+    return turns

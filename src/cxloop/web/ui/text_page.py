@@ -22,6 +22,7 @@ from starlette.responses import Response
 from cxloop.config import Settings
 from cxloop.domain.errors import InvalidInput
 from cxloop.text import insights
+from cxloop.text.transcripts import customer_spans
 from cxloop.web.deps import CurrentUser, SettingsDep
 from cxloop.web.i18n import N_, Formatter
 from cxloop.web.templating import page_language, render
@@ -71,11 +72,12 @@ def highlight(text: str, matches: Iterable[str]) -> Markup:
     The matches are escaped the same way and searched in the escaped text, longest
     first; a character reference (``&lt;``) is matched as a whole before any word, so
     a highlight never cuts one apart and nothing of the text is ever read as markup.
+    In a transcript only the customer's turns are marked: the topics were read there,
+    not in the agent's replies or the speaker labels (``客服：``).
     """
-    escaped = str(escape(text))
     words = sorted({str(escape(m)) for m in matches if m}, key=len, reverse=True)
     if not words:
-        return Markup(escaped)  # noqa: S704 - escaped above
+        return escape(text)
     pattern = re.compile(
         "(" + "|".join(map(re.escape, words)) + f")|{_ENTITY}", re.IGNORECASE
     )
@@ -83,7 +85,12 @@ def highlight(text: str, matches: Iterable[str]) -> Markup:
     def mark(found: re.Match[str]) -> str:
         return f"<mark>{found.group(1)}</mark>" if found.group(1) else found.group(0)
 
-    return Markup(pattern.sub(mark, escaped))  # noqa: S704 - built from escaped text
+    parts, done = [], 0
+    for start, end in customer_spans(text):
+        parts += [str(escape(text[done:start])), pattern.sub(mark, str(escape(text[start:end])))]  # fmt: skip
+        done = end
+    parts.append(str(escape(text[done:])))
+    return Markup("".join(parts))  # noqa: S704 - built from escaped text
 
 
 @dataclass(frozen=True)
