@@ -21,7 +21,9 @@ from cxloop.domain.errors import InvalidInput
 from cxloop.store import tables
 from cxloop.store.engine import UnitOfWork, make_engine
 from cxloop.text.insights import TextFilters, text_insights
+from cxloop.text.pipeline import models_for
 from cxloop.text.results import TopicHit
+from cxloop.text.scoring import text_version
 from cxloop.web.ui.text_page import highlight
 
 HOSTILE = '<script>alert("配送")</script><b>配送</b>很慢 {{7*7}}'
@@ -183,6 +185,37 @@ def test_text_insights_see_a_rescore_at_once_though_windows_are_cached(
     assert after.texts == before.texts == 6
 
 
+def _stamp_version(
+    settings: Settings, version: str, *, text: str | None = None
+) -> None:
+    """Mark scored rows (all, or the one with ``text``) as scored by ``version``."""
+    rows = tables.Interaction.text_scored_at.is_not(None)
+    if text is not None:
+        rows = rows & (tables.Interaction.text == text)
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.begin() as connection:  # a rescore writes a new time with it
+            connection.execute(update(tables.Interaction).where(rows).values(
+                text_version=version, text_scored_at=datetime.now(UTC)))  # fmt: skip
+    finally:
+        engine.dispose()
+
+
+def test_text_insights_count_the_texts_scored_by_other_models(
+    text_store: Settings,
+) -> None:
+    before = text_insights(settings=text_store)
+    assert before.status.stale == before.status.scored == 6  # no version written
+    current = text_version(models_for(text_store))
+    _stamp_version(text_store, current, text="Where is my refund?")
+    assert text_insights(settings=text_store).status.stale == 5
+    _stamp_version(text_store, "text-older")
+    assert text_insights(settings=text_store).status.stale == 6
+    _stamp_version(text_store, current)
+    after = text_insights(settings=text_store)
+    assert (after.status.stale, after.status.scored, after.status.pending) == (0, 6, 1)
+
+
 def test_text_insights_trend_counts_topics_per_month(text_store: Settings) -> None:
     trend = text_insights(settings=text_store, period="month").trend
     assert trend.periods == (date(2025, 3, 1), date(2025, 4, 1), date(2025, 5, 1))
@@ -295,6 +328,17 @@ def test_text_page_shows_hostile_text_escaped_with_marks(signed_in: TestClient) 
     assert "{{7*7}}" in html
     assert _count(html, "verbatims-total") == "2"
     assert html.count('data-testid="verbatim"') == 2
+
+
+def test_text_page_asks_for_a_rescore_after_a_model_or_taxonomy_change(
+    signed_in: TestClient, web_settings: Settings
+) -> None:
+    _stamp_version(web_settings, "text-older")
+    html = signed_in.get("/text?lang=en").text
+    assert "another taxonomy than the current ones: 6 texts" in " ".join(html.split())
+    assert "cxloop text rescore" in html
+    _stamp_version(web_settings, text_version(models_for(web_settings)))
+    assert 'data-testid="stale"' not in signed_in.get("/text?lang=en").text
 
 
 def test_text_page_filters_change_the_counts(signed_in: TestClient) -> None:

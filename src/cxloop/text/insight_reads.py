@@ -93,13 +93,24 @@ def start_of(day: date, zone: str) -> datetime:
     return datetime.combine(day, time(), ZoneInfo(zone)).astimezone(UTC)
 
 
-def text_counts(*, settings: Settings) -> tuple[int, int]:
-    """How many interactions carry text, and how many of them are scored."""
+def text_counts(
+    *, settings: Settings, version: str | None = None
+) -> tuple[int, int, int]:
+    """How many interactions carry text, how many of them are scored, and how many
+    were scored by another text version than ``version`` (0 without one)."""
     has_text = Interaction.text.is_not(None) & (Interaction.text != "")
-    query = select(func.count(), func.count(Interaction.text_scored_at)).where(has_text)
+    other = Interaction.text_scored_at.is_not(None) & (
+        Interaction.text_version.is_(None)
+        | (Interaction.text_version != (version or ""))
+    )
+    query = select(
+        func.count(),
+        func.count(Interaction.text_scored_at),
+        func.coalesce(func.sum(case((other, 1), else_=0)), 0),
+    ).where(has_text)
     with engine_for(settings.database_url).connect() as connection:
-        total, scored = connection.execute(query).one()
-    return int(total), int(scored)
+        total, scored, stale = connection.execute(query).one()
+    return int(total), int(scored), int(stale) if version else 0
 
 
 def last_scored(*, settings: Settings) -> datetime | None:

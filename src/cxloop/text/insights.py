@@ -73,10 +73,13 @@ class TextFilters:
 
 @dataclass(frozen=True)
 class ScoringStatus:
-    """How many stored interactions carry text and how many of them are scored."""
+    """How many stored interactions carry text, how many of them are scored, and how
+    many of those were scored by other models or another taxonomy than the current
+    ones (``cxloop text rescore`` scores them again)."""
 
     texts: int
     scored: int
+    stale: int = 0
 
     @property
     def pending(self) -> int:
@@ -146,7 +149,9 @@ def text_insights(
     chosen = filters or TextFilters()
     checked = queries.parse_period(period) or "month"
     _check_choice(sentiment, page, per_page)
-    status = ScoringStatus(*reads.text_counts(settings=settings))
+    status = ScoringStatus(
+        *reads.text_counts(settings=settings, version=_current(settings))
+    )
     zone = business_zone(settings)
     span = reads.scored_span(settings=settings, zone=zone)
     if span is None:
@@ -251,6 +256,14 @@ class FilterChoices:
     languages: tuple[str, ...]
 
 
+def _current(settings: Settings) -> str:
+    """The text version the settings' models and taxonomy give (they load once)."""
+    from cxloop.text.pipeline import models_for
+    from cxloop.text.scoring import text_version
+
+    return text_version(models_for(settings))
+
+
 #: The filter values of the last few stores (reading them takes a second or two).
 _CHOICES: VersionedCache[FilterChoices] = VersionedCache(size=4, ttl_seconds=300.0)
 
@@ -258,7 +271,7 @@ _CHOICES: VersionedCache[FilterChoices] = VersionedCache(size=4, ttl_seconds=300
 def filter_choices(*, settings: Settings) -> FilterChoices:
     """The values of every cut among scored texts and customers, and saved segments."""
     version = (
-        *reads.text_counts(settings=settings),
+        *reads.text_counts(settings=settings)[:2],
         reads.last_scored(settings=settings),
     )
     return _CHOICES.get(settings.database_url, version, lambda: _read_choices(settings))
