@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -328,6 +329,16 @@ def test_text_page_shows_hostile_text_escaped_with_marks(signed_in: TestClient) 
     assert "{{7*7}}" in html
     assert _count(html, "verbatims-total") == "2"
     assert html.count('data-testid="verbatim"') == 2
+
+
+def test_a_broken_taxonomy_file_leaves_the_text_insights_working(
+    text_store: Settings, tmp_path: Path
+) -> None:
+    bad = tmp_path / "taxonomy.yaml"
+    bad.write_text("topics: [\n", encoding="utf-8")
+    found = text_insights(settings=text_store.model_copy(update={"taxonomy_path": str(bad)}))  # fmt: skip
+    assert (found.status.scored, found.status.stale) == (6, 0)  # no current version
+    assert found.texts == 6
 
 
 def test_text_page_asks_for_a_rescore_after_a_model_or_taxonomy_change(

@@ -19,6 +19,7 @@ positive for staff and negative for waiting time.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -49,6 +50,7 @@ __all__ = [
     "TextInsights", "TopicRow", "TopicTrend", "Verbatim", "VerbatimPage",
     "filter_choices", "text_insights", "topic_names", "verbatims",
 ]  # fmt: skip
+logger = logging.getLogger(__name__)
 PER_PAGE = 20
 MAX_PER_PAGE = 200
 #: Cuts read from the interaction, and from the customer, that the page offers.
@@ -256,12 +258,20 @@ class FilterChoices:
     languages: tuple[str, ...]
 
 
-def _current(settings: Settings) -> str:
-    """The text version the settings' models and taxonomy give (they load once)."""
+def _current(settings: Settings) -> str | None:
+    """The text version the settings' models and taxonomy give (they load once).
+
+    ``None`` when they cannot be loaded (a broken model folder or taxonomy file): the
+    page then counts no text as stale, and the worker reports the error itself.
+    """
     from cxloop.text.pipeline import models_for
     from cxloop.text.scoring import text_version
 
-    return text_version(models_for(settings))
+    try:
+        return text_version(models_for(settings))
+    except Exception:  # the count is advice: never let it break the page
+        logger.warning("text models cannot be loaded: no stale count", exc_info=True)
+        return None
 
 
 #: The filter values of the last few stores (reading them takes a second or two).
