@@ -76,7 +76,11 @@ def themes(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", dir_okay=False, help="Write the themes as YAML topics here."
+            "--output",
+            dir_okay=False,
+            help="Write the themes as taxonomy topics here, with the recurring tags and "
+            "accounts as ignore_terms (without --taxonomy: a file that extends the "
+            "default taxonomy).",
         ),
     ] = None,
     n_themes: Annotated[
