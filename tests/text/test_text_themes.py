@@ -182,3 +182,22 @@ def test_cli_themes_proposes_the_recurring_tags_as_ignore_terms(
     again = CliRunner().invoke(app, [*args, "--taxonomy", str(out), "--json"])
     assert again.exit_code == 0, again.output
     assert json.loads(again.output)["names"] == []  # listed now: not proposed again
+
+
+def test_cli_themes_never_writes_over_its_taxonomy_or_input(
+    cli_settings: Settings, tmp_path: Path
+) -> None:
+    source = tmp_path / "comments.csv"
+    source.write_text("comment\n好\n", encoding="utf-8")
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("extends: default\nignore_terms: [禾光生活]\n", encoding="utf-8")
+    for output, taxonomy in ((mine, mine), (source, None)):
+        args = ["text", "themes", "--input", str(source), "--text-column", "comment",
+                "--output", str(output)]  # fmt: skip
+        if taxonomy is not None:
+            args += ["--taxonomy", str(taxonomy)]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code != 0
+        assert "must not overwrite" in result.output + str(result.exception)
+    assert mine.read_text(encoding="utf-8").startswith("extends: default\nignore_terms")
+    assert source.read_text(encoding="utf-8") == "comment\n好\n"

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cxloop.commands.text import app
+from cxloop.domain.errors import InvalidInput
 
 console = Console()
 
@@ -92,6 +93,10 @@ def themes(
     """Cluster the texts that match no topic into themes, proposed as new topics."""
     from cxloop.text.themes import discover_file_themes, themes_to_yaml
 
+    if output is not None:
+        for source in (input_file, taxonomy):
+            if source is not None and output.resolve() == source.resolve():
+                raise InvalidInput(f"{output}: the output must not overwrite {source}")
     report = discover_file_themes(
         input=input_file, text_column=text_column, taxonomy_path=taxonomy,
         n_themes=n_themes, examples=examples,
