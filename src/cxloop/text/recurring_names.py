@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from cxloop.text.chinese import to_simplified
 from cxloop.text.ignore_terms import drop_terms
 from cxloop.text.language import HASHTAG
+from cxloop.text.taxonomy import ignored_name_ok
 
 #: A hashtag or Weibo topic (as the language rule reads them) or an @account; not the
 #: "@example" of an e-mail address.
@@ -31,8 +32,6 @@ _NAME = re.compile(HASHTAG.pattern + r"|(?<![\w.@])@\w{2,40}")
 #: _MIN_TEXTS of them.
 MIN_SHARE = 0.005
 _MIN_TEXTS = 3
-#: The longest name a taxonomy takes.
-_LONGEST = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +70,7 @@ def recurring_names(
         {
             name
             for match in _NAME.finditer(text or "")
-            if len(name := match.group().rstrip("#")) <= _LONGEST
-            and any(ch.isalnum() for ch in name)
+            if ignored_name_ok(name := match.group().rstrip("#"))
         }
         for text in drop_terms(texts, ignore_terms)
     ]

@@ -110,6 +110,11 @@ def default_taxonomy_path() -> Path:
     return Path(str(resources.files("cxloop.text").joinpath("taxonomy.yaml")))
 
 
+def ignored_name_ok(name: str) -> bool:
+    """Whether ``name`` can be listed under ``ignore_terms`` (it is also checked there)."""
+    return len(name) <= _MAX_WORD and any(ch.isalnum() for ch in name)
+
+
 def english_word_ok(word: str) -> bool:
     """Whether ``word`` is a valid English keyword of a taxonomy."""
     return len(word) <= _MAX_WORD and _EN_WORD.match(word) is not None
@@ -200,7 +205,7 @@ def _ignore_terms(value: Any, source: str) -> tuple[str, ...]:
         raise InvalidInput(f"{source}: ignore_terms: more than {_MAX_IGNORED} names")
     terms = [_text(term, f"ignore_terms[{i}]", source) for i, term in enumerate(value)]
     for i, term in enumerate(terms):
-        if not any(ch.isalnum() for ch in term):
+        if not ignored_name_ok(term):  # _text has checked the length
             raise InvalidInput(
                 f"{source}: ignore_terms[{i}]: {term!r} has no letter or digit"
             )
