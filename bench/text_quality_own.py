@@ -16,6 +16,11 @@ For each:
 - in the same run, the shipped model and a peer on the same test texts: SnowNLP (its
   neutral band chosen on the same train part) for Chinese, VADER for English.
 
+Then the same with the positive and negative texts only (the sign decides), where
+``text train`` can average its model with the shipped one
+(:mod:`cxloop.text.shipped_blend`): the model alone, and as saved (averaged when its
+out-of-fold predictions said so).
+
 Run: ``.venv/bin/python bench/text_quality_own.py [--sizes 100,300,1000,0]`` (0: the
 whole train part). Figures go to bench/README.md ("Text quality: your own labels").
 """
@@ -23,6 +28,7 @@ whole train part). Figures go to bench/README.md ("Text quality: your own labels
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import tempfile
 import time
@@ -114,6 +120,44 @@ def corpus_table(name: str, sizes: list[int]) -> None:
         print(f"| {row_name} | {cv} | {accuracy:.3f} | {macro:.3f} | {seconds} |")
 
 
+def binary_table(name: str, sizes: list[int]) -> None:
+    """Print the positive/negative table of one corpus: own model alone and as saved."""
+    corpus = load_corpus(name, DATA)
+    train = [(t, y) for t, y in zip(corpus.train_texts, corpus.train_labels, strict=True)
+             if y != "neutral"]  # fmt: skip
+    test = [(t, y) for t, y in zip(corpus.test_texts, corpus.test_labels, strict=True)
+            if y != "neutral"]  # fmt: skip
+    texts, truth = [t for t, _ in test], [y for _, y in test]
+
+    def signed(models: TextModels) -> list[str]:
+        found = score_texts(texts, models=models, parts=frozenset({"language", "sentiment"}))  # fmt: skip
+        return ["positive" if (f.sentiment_score or 0) >= 0 else "negative" for f in found]  # fmt: skip
+
+    shipped = _figures(truth, signed(default_models()))
+    print(f"\n{name}, positive and negative only: {len(truth)} test texts "
+          f"(the sign decides); shipped models {shipped[0]:.3f} / {shipped[1]:.3f}\n")  # fmt: skip
+    print("| labelled texts | out of fold: alone / averaged | test: model alone | "
+          "test: as saved |")  # fmt: skip
+    print("| ---: | ---: | ---: | ---: |")
+    samples = nested_samples([t for t, _ in train], [y for _, y in train], sizes)
+    for size, (sample, labels) in sorted(samples.items()):
+        with tempfile.TemporaryDirectory() as folder:
+            report = train_user_model(task="sentiment", texts=sample, labels=labels,
+                                      model_dir=Path(folder))  # fmt: skip
+            models = TextModels.load(model_dir=Path(folder))
+            saved = _figures(truth, signed(models))
+            users = models.user_models
+            assert users is not None
+            own = users.models["sentiment"]
+            users.models["sentiment"] = dataclasses.replace(own, shipped_weight=0.0)
+            alone = _figures(truth, signed(models))
+        blend = report.extra.get("shipped", {})
+        judged = f"{blend.get('alone', 0):.3f} / {blend.get('with_shipped', 0):.3f}"
+        verdict = "averaged" if blend.get("shipped_weight") else "alone"
+        print(f"| {size:,} | {judged} | {alone[0]:.3f} / {alone[1]:.3f} | "
+              f"{saved[0]:.3f} / {saved[1]:.3f} ({verdict}) |")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,300,1000,0")
@@ -121,6 +165,8 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     for name in CORPORA:
         corpus_table(name, sizes)
+    for name in CORPORA:
+        binary_table(name, sizes)
 
 
 if __name__ == "__main__":

@@ -161,3 +161,59 @@ def test_embeddings_backend_saves_and_uses_the_embedding_weights(shared_data: Pa
     held_out, truth = clinc(shared_data, "val.csv", INTENTS[:4], 3)
     found = load_user_models(tmp_path).predict("intent", held_out)
     assert np.mean([f[0] == t for f, t in zip(found, truth, strict=True)]) >= 0.75
+
+
+def _cantonese(shared_data: Path, part: str, n: int | None = None) -> tuple[list[str], list[str]]:  # fmt: skip
+    """Positive and negative Cantonese forum comments (no shipped model saw them)."""
+    from scripts.text_models.corpora import load_corpus
+
+    corpus = load_corpus("hk_cantonese_forum_sentiment", shared_data)
+    texts, labels = (corpus.train_texts, corpus.train_labels) if part == "train" else (
+        corpus.test_texts, corpus.test_labels)  # fmt: skip
+    pairs = [(t, y) for t, y in zip(texts, labels, strict=True) if y != "neutral"][:n]
+    return [t for t, _ in pairs], [y for _, y in pairs]
+
+
+def test_a_small_sentiment_model_is_averaged_with_the_shipped_one(shared_data: Path, tmp_path: Path) -> None:  # fmt: skip
+    import dataclasses
+
+    from cxloop.text.shipped_blend import mix, shipped_proba
+    from cxloop.text.user_models import UserModel
+
+    texts, labels = _cantonese(shared_data, "train", 300)
+    report = train_user_model(task="sentiment", texts=texts, labels=labels, model_dir=tmp_path)  # fmt: skip
+    blend = report.extra["shipped"]
+    assert blend["measure"] == "accuracy"
+    assert blend["with_shipped"] >= blend["alone"]  # out of fold: so it was kept
+    meta = json.loads((tmp_path / "sentiment.json").read_text(encoding="utf-8"))["meta"]
+    assert meta["shipped"]["shipped_weight"] == 0.5
+    model = load_user_models(tmp_path).models["sentiment"]
+    assert isinstance(model, UserModel)
+    assert model.shipped_weight == 0.5
+    held_out, truth = _cantonese(shared_data, "test")
+    alone = dataclasses.replace(model, shipped_weight=0.0)
+    averaged = model.proba(held_out)
+    assert np.allclose(averaged, mix(alone.proba(held_out), shipped_proba("sentiment", model.labels, held_out), 0.5))  # fmt: skip
+
+    def accuracy(proba: np.ndarray) -> float:
+        return float(np.mean(np.array(model.labels)[proba.argmax(axis=1)] == np.array(truth)))  # fmt: skip
+
+    assert accuracy(averaged) > accuracy(alone.proba(held_out)) + 0.02  # 0.680 -> 0.715
+
+
+def test_intents_have_no_shipped_model_to_average_with(trained: Path) -> None:
+    model = load_user_models(trained).models["intent"]
+    meta = json.loads((trained / "intent.json").read_text(encoding="utf-8"))["meta"]
+    assert "shipped" not in meta
+    assert getattr(model, "shipped_weight", None) == 0.0
+
+
+def test_a_shipped_weight_out_of_range_is_refused(shared_data: Path, tmp_path: Path) -> None:  # fmt: skip
+    texts, labels = _cantonese(shared_data, "train", 60)
+    train_user_model(task="sentiment", texts=texts, labels=labels, model_dir=tmp_path)
+    path = tmp_path / "sentiment.json"
+    head = json.loads(path.read_text(encoding="utf-8"))
+    head["meta"]["shipped"] = {"shipped_weight": 2}
+    path.write_text(json.dumps(head), encoding="utf-8")
+    with pytest.raises(InvalidInput, match=r"shipped_weight 2 is not in 0\.\.1"):
+        load_user_models(tmp_path)

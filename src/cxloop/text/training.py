@@ -22,14 +22,14 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from cxloop.domain.errors import InvalidInput
-from cxloop.text import _fitting
+from cxloop.text import _fitting, shipped_blend
 from cxloop.text._fitting import Embed, TrainingData
 
 TASKS = ("intent", "emotion", "sentiment")
@@ -198,13 +198,18 @@ def train_user_model(
     data = _fitting.prepare(texts, labels, other=OTHER, embed=embed, say=say)
     say(f"cross-validating ({folds} folds)")
     cv = _fitting.cross_validate(data, folds=folds, say=say)
+    known = [text for text, label in zip(texts, labels, strict=True) if label != OTHER]
+    blend, mixed = shipped_blend.judge(task, cv.proba, data.labels, known, data.y)
     say("choosing the other threshold")
     threshold = _fitting.choose_threshold(
-        data, cv, folds=folds, say=say, max_share=max_other
-    )
+        data, cv if mixed is None else replace(cv, proba=mixed), folds=folds, say=say,
+        max_share=max_other,
+    )  # fmt: skip
     say("training on every text")
     model = _fitting.fit_final(data, temperature=cv.temperature)
     report = _report(task, backend, data, cv, threshold, model_dir / task)
+    if blend:
+        report = replace(report, extra=report.extra | {"shipped": blend})
     say(f"saving {model_dir / task}.npz")
     replace_task_model(model_dir, task)
     _fitting.save(

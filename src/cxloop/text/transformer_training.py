@@ -160,7 +160,7 @@ def fine_tune(
         if other_proba is not None:
             other_proba = _fitting.with_offsets(other_proba, offsets)
     val_texts = [texts[known[i]] for i in val_rows]
-    blend, mixed = _shipped_blend(task, proba, names, val_texts, y[val_rows])
+    blend, mixed = shipped_blend.judge(task, proba, names, val_texts, y[val_rows])
     if blend:
         say(f"held-out {blend['measure']} alone {blend['alone']:.3f}, averaged with the "
             f"shipped model {blend['with_shipped']:.3f}")  # fmt: skip
@@ -363,36 +363,6 @@ def _fit_label_offsets(
         return None
     offsets = _fitting.macro_f1_offsets(proba, y, span=OFFSET_SPAN)
     return offsets if np.any(offsets) else None
-
-
-def _shipped_blend(task: str, proba: np.ndarray, names: list[str], texts: list[str],
-                   truth: np.ndarray) -> tuple[dict[str, Any], np.ndarray | None]:  # fmt: skip
-    """Whether averaging with the shipped model helps, judged on held-out texts.
-
-    Accuracy decides for sentiment, macro-F1 for the other tasks; a tie keeps the
-    average. Returns the figures (empty when no shipped model has these labels) and the
-    averaged probabilities when they are kept.
-    """
-    from sklearn.metrics import f1_score
-
-    shipped = shipped_blend.shipped_proba(task, names, texts)
-    if shipped is None:
-        return {}, None
-    mixed = shipped_blend.mix(proba, shipped, shipped_blend.WEIGHT)
-
-    def measure(p: np.ndarray) -> float:
-        guess = p.argmax(axis=1)
-        if task == "sentiment":
-            return float(np.mean(guess == truth))
-        return float(f1_score(truth, guess, labels=range(len(names)), average="macro",
-                              zero_division=0))  # fmt: skip
-
-    alone, together = measure(proba), measure(mixed)
-    kept = together >= alone
-    figures = {"measure": "accuracy" if task == "sentiment" else "macro-F1",
-               "alone": round(alone, 4), "with_shipped": round(together, 4),
-               "shipped_weight": shipped_blend.WEIGHT if kept else 0.0}  # fmt: skip
-    return figures, mixed if kept else None
 
 
 def _threshold(proba: np.ndarray, y: np.ndarray, other: np.ndarray | None,

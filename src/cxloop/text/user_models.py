@@ -23,6 +23,7 @@ from cxloop.domain.errors import InvalidInput, NotFound
 from cxloop.text import _fitting
 from cxloop.text.chinese import normalise_many
 from cxloop.text.linear import LinearTextModel
+from cxloop.text.shipped_blend import mix, shipped_proba
 from cxloop.text.transformer import TransformerModel, load_transformer, transformer_path
 
 TASKS = ("intent", "emotion", "sentiment")
@@ -37,6 +38,9 @@ class UserModel:
     threshold: float
     other_label: str
     embedding_coef: np.ndarray | None = None
+    #: The shipped model's probabilities are averaged in at this weight (``text train``
+    #: sets it when that does better out of fold; see :mod:`cxloop.text.shipped_blend`).
+    shipped_weight: float = 0.0
     _embed: list[_fitting.Embed] = field(
         default_factory=list, repr=False, compare=False
     )
@@ -66,7 +70,11 @@ class UserModel:
             scores = scores + _fitting.EMBEDDING_WEIGHT * (
                 vectors @ self.embedding_coef.T
             )
-        return _fitting.softmax(scores)
+        proba = _fitting.softmax(scores)
+        if self.shipped_weight <= 0:
+            return proba
+        shipped = shipped_proba(self.task, self.labels, texts)
+        return proba if shipped is None else mix(proba, shipped, self.shipped_weight)
 
     def predict(self, texts: Sequence[str]) -> list[tuple[str, float]]:
         """(label, confidence) per text; ``other`` below the threshold.
@@ -176,9 +184,13 @@ def _load_one(path: Path, task: str, embed: _fitting.Embed | None) -> UserModel:
     coef = None
     if meta.get("backend") == "embeddings":
         coef = _embedding_coef(_fitting.embedding_path(path), len(linear.labels))
+    weight = (meta.get("shipped") or {}).get("shipped_weight", 0.0)
+    if not isinstance(weight, int | float) or not 0 <= weight <= 1:
+        raise InvalidInput(f"{path}.json: shipped_weight {weight!r} is not in 0..1")
     return UserModel(task=task, linear=linear, threshold=float(meta["other_threshold"]),
                      other_label=str(meta.get("other_label", "other")),
-                     embedding_coef=coef, _embed=[embed] if embed else [])  # fmt: skip
+                     embedding_coef=coef, shipped_weight=float(weight),
+                     _embed=[embed] if embed else [])  # fmt: skip
 
 
 def _embedding_coef(path: Path, k: int) -> np.ndarray:
