@@ -217,3 +217,18 @@ def test_a_shipped_weight_out_of_range_is_refused(shared_data: Path, tmp_path: P
     path.write_text(json.dumps(head), encoding="utf-8")
     with pytest.raises(InvalidInput, match=r"shipped_weight 2 is not in 0\.\.1"):
         load_user_models(tmp_path)
+
+
+def test_cli_text_train_says_whether_it_averages_with_the_shipped_model(shared_data: Path, tmp_path: Path, cli_settings: Settings) -> None:  # fmt: skip
+    texts, labels = _cantonese(shared_data, "train", 120)
+    source = tmp_path / "labelled.csv"
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([("comment", "label"), *zip(texts, labels, strict=True)])  # fmt: skip
+    result = CliRunner().invoke(app, ["text", "train", "--task", "sentiment", "--input",
+                                      str(source), "--text-column", "comment",
+                                      "--label-column", "label", "--model-dir",
+                                      str(tmp_path / "models")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "cross-validated accuracy: your model alone" in said
+    assert "averaged with the shipped model" in said

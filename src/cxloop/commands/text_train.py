@@ -192,8 +192,9 @@ def _print_report(report: TrainReport) -> None:
     if shipped:
         verdict = ("text score averages the two" if shipped["shipped_weight"]
                    else "text score uses your model alone")  # fmt: skip
+        measured = "held-out" if report.backend == "transformer" else "cross-validated"
         console.print(
-            f"held-out {shipped['measure']}: your model alone {shipped['alone']:.3f}, "
+            f"{measured} {shipped['measure']}: your model alone {shipped['alone']:.3f}, "
             f"averaged with the shipped model {shipped['with_shipped']:.3f}; {verdict}",
             highlight=False,
         )
