@@ -201,3 +201,27 @@ def test_cli_themes_never_writes_over_its_taxonomy_or_input(
         assert "must not overwrite" in result.output + str(result.exception)
     assert mine.read_text(encoding="utf-8").startswith("extends: default\nignore_terms")
     assert source.read_text(encoding="utf-8") == "comment\n好\n"
+
+
+def test_themes_read_the_customers_turns_of_a_transcript(
+    cli_settings: Settings, shopping: list[str], tmp_path: Path
+) -> None:
+    chats = [f"顧客：{text}\n客服：已為您記錄，將儘快處理，謝謝您的耐心。" for text in shopping]  # fmt: skip
+    source = tmp_path / "chats.csv"
+    pd.DataFrame({"chat": chats}).to_csv(source, index=False)
+    result = CliRunner().invoke(app, ["text", "themes", "--input", str(source),
+                                      "--text-column", "chat", "--n-themes", "3", "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    themes = json.loads(result.output)["themes"]
+    assert themes
+    words = {word for theme in themes for word in theme["keywords"]}
+    assert not words & {
+        "記錄",
+        "处理",
+        "處理",
+        "耐心",
+        "顧客",
+        "客服",
+    }  # the agent's lines
+    examples = [example for theme in themes for example in theme["examples"]]
+    assert all("客服：" not in e and "顧客：" not in e for e in examples)

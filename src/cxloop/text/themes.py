@@ -205,6 +205,10 @@ def discover_file_themes(
 ) -> ThemeReport:
     """Read a CSV, JSON Lines or Parquet file and discover the themes of its texts.
 
+    Each text is read as ``text score`` reads it (:func:`cxloop.text.scoring.prepare_text`:
+    its markup out, and of a chat or call transcript only the customer's turns), so the
+    agents' replies and the speaker labels are neither theme words nor examples.
+
     Raises
     ------
     InvalidInput
@@ -212,12 +216,13 @@ def discover_file_themes(
     """
     from cxloop.text.files import column_texts, read_input
     from cxloop.text.language import detect_languages
+    from cxloop.text.scoring import prepare_text
     from cxloop.text.taxonomy import load_taxonomy
 
     taxonomy = load_taxonomy(taxonomy_path)
     table = read_input(input, required=(text_column,))
-    texts = column_texts(table.table, text_column)
-    languages = detect_languages(texts)
+    texts = [prepare_text(text) for text in column_texts(table.table, text_column)]
+    languages = detect_languages(drop_terms(texts, taxonomy.ignore_terms))
     keys = topic_keys(texts, languages, taxonomy=taxonomy)
     themes = discover_themes(
         texts, languages, taxonomy=taxonomy, n_themes=n_themes, examples=examples
