@@ -6,7 +6,6 @@ Every command reads its settings from ``CXLOOP_*`` environment variables
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -453,10 +452,4 @@ def main() -> None:
     except CxloopError as exc:
         # The message may hold brackets (a pattern, a list): never read them as markup.
         err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
-        # Nothing is left to finish, so skip the interpreter's teardown: on a loaded
-        # machine the native thread pools of Arrow and DuckDB can abort the process while
-        # it unloads them (SIGABRT, "terminate called without an active exception"),
-        # and the exit code 2 the caller checks is lost.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(2)
+        sys.exit(2)
