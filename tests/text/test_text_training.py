@@ -217,6 +217,10 @@ def test_a_shipped_weight_out_of_range_is_refused(shared_data: Path, tmp_path: P
     path.write_text(json.dumps(head), encoding="utf-8")
     with pytest.raises(InvalidInput, match=r"shipped_weight 2 is not in 0\.\.1"):
         load_user_models(tmp_path)
+    head["meta"]["shipped"] = "half"
+    path.write_text(json.dumps(head), encoding="utf-8")
+    with pytest.raises(InvalidInput, match="shipped_weight 'half' is not in"):
+        load_user_models(tmp_path)
 
 
 def test_cli_text_train_says_whether_it_averages_with_the_shipped_model(shared_data: Path, tmp_path: Path, cli_settings: Settings) -> None:  # fmt: skip

@@ -184,7 +184,8 @@ def _load_one(path: Path, task: str, embed: _fitting.Embed | None) -> UserModel:
     coef = None
     if meta.get("backend") == "embeddings":
         coef = _embedding_coef(_fitting.embedding_path(path), len(linear.labels))
-    weight = (meta.get("shipped") or {}).get("shipped_weight", 0.0)
+    blend = meta.get("shipped") or {}
+    weight = blend.get("shipped_weight", 0.0) if isinstance(blend, dict) else blend
     if not isinstance(weight, int | float) or not 0 <= weight <= 1:
         raise InvalidInput(f"{path}.json: shipped_weight {weight!r} is not in 0..1")
     return UserModel(task=task, linear=linear, threshold=float(meta["other_threshold"]),
