@@ -259,7 +259,8 @@ def _arrow_column(values: list[Any]) -> pa.Array:
 
 def _read_parquet(path: Path) -> InputTable:
     try:
-        table = pq.read_table(path)
+        # One thread, as the CSV reader: an idle Arrow pool can abort at exit.
+        table = pq.read_table(path, use_threads=False)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InvalidInput(f"{path}: not a readable Parquet file ({exc})") from exc
     if table.num_rows == 0:
