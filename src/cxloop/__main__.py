@@ -1,3 +1,3 @@
-from cxloop.cli import main
+from cxloop.cli import run
 
-main()
+run()

@@ -6,9 +6,12 @@ Every command reads its settings from ``CXLOOP_*`` environment variables
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -453,3 +456,36 @@ def main() -> None:
         # The message may hold brackets (a pattern, a list): never read them as markup.
         err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         sys.exit(2)
+
+
+def run() -> NoReturn:
+    """The ``cxloop`` program (and ``python -m cxloop``): :func:`main`, then leave.
+
+    Python's own exit work runs (``atexit`` handlers, finalizers, logging, a Spark
+    session's stop), the output is flushed, and the process ends with ``os._exit``, so
+    the native libraries' static teardown never runs: an idle Arrow or DuckDB thread
+    pool torn down there can abort a command that has already finished ("terminate
+    called without an active exception", apache/arrow#34314). Code that calls
+    :func:`main` in-process keeps the ordinary exit.
+    """
+    try:
+        main()
+    except SystemExit as exc:
+        status = exit_status(exc.code)
+    else:
+        status = 0
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (``... | head``)
+            stream.flush()
+    os._exit(status)
+
+
+def exit_status(code: object) -> int:
+    """The process status ``sys.exit(code)`` gives (a message is printed, status 1)."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    print(code, file=sys.stderr)
+    return 1
