@@ -13,6 +13,7 @@ from cxloop.text.scoring import (
     MAX_TEXT_CHARS,
     TextModels,
     default_models,
+    prepare_text,
     score_texts,
     text_version,
 )
@@ -203,6 +204,23 @@ def test_an_agents_note_of_what_the_customer_said_is_read_as_the_customers_words
     first, second, third, _ = score_texts(notes)
     assert (first.sentiment, second.sentiment) == ("neutral", "neutral")
     assert third.sentiment == "negative"
+
+
+def test_the_label_of_a_ticket_or_email_header_is_not_read() -> None:
+    ticket = "主旨：退款還沒到\n我上週就申請退款，到現在都沒有消息。"
+    email = (
+        "Subject: RE: Fwd: refund still missing\nI asked for my refund two weeks ago."
+    )
+    mention = "The subject: refunds took too long."
+
+    assert prepare_text(ticket) == "退款還沒到\n我上週就申請退款，到現在都沒有消息。"
+    assert prepare_text(email).splitlines()[0] == "refund still missing"
+    assert prepare_text(mention) == mention  # not at the start of the line: kept
+    scored_ticket, scored_email = score_texts([ticket, email])
+    assert "主旨" not in scored_ticket.keywords
+    assert "billing_refunds" in {hit.topic for hit in scored_ticket.topics}
+    assert not {"subject", "re", "fwd"} & {k.lower() for k in scored_email.keywords}
+    assert scored_email.sentiment == "negative"
 
 
 def test_english_keywords_do_not_depend_on_the_other_texts_of_the_batch() -> None:

@@ -36,7 +36,7 @@ from cxloop.text.results import TextScore, TopicHit
 from cxloop.text.taxonomy import Taxonomy, load_taxonomy
 from cxloop.text.topic_rules import SPANS_VERSION
 from cxloop.text.topics import find_topics, topic_model_version
-from cxloop.text.transcripts import customer_side
+from cxloop.text.transcripts import customer_side, without_header_labels
 from cxloop.text.transformer import TransformerModel, check_device
 from cxloop.text.user_models import UserModels, load_user_models
 
@@ -154,11 +154,14 @@ def text_version(models: TextModels) -> str:
 
 def prepare_text(text: str | None) -> str:
     """The text as it is scored: ``""`` for None, its markup removed
-    (:func:`cxloop.text.markup.plain_text`), the customer's turns of a transcript
-    (:func:`cxloop.text.transcripts.customer_side`), cut to :data:`MAX_TEXT_CHARS`."""
+    (:func:`cxloop.text.markup.plain_text`), the labels of e-mail and ticket headers
+    left out (:func:`cxloop.text.transcripts.without_header_labels`), the customer's
+    turns of a transcript (:func:`cxloop.text.transcripts.customer_side`), cut to
+    :data:`MAX_TEXT_CHARS`."""
     if not text:
         return ""
-    text = customer_side(plain_text(text[: 2 * MAX_TEXT_CHARS]))[:MAX_TEXT_CHARS]
+    plain = without_header_labels(plain_text(text[: 2 * MAX_TEXT_CHARS]))
+    text = customer_side(plain)[:MAX_TEXT_CHARS]
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates (from JSON escapes): replace them

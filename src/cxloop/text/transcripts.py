@@ -6,6 +6,10 @@ agent's polite boilerplate ("已為您記錄，將儘快處理"), and the speake
 look like topic words (客服 = customer service). Sentiment, topics and intent are about
 the customer, so only the customer's turns are scored. A text without speaker labels
 is read whole.
+
+An e-mail or ticket often starts with its header's label (``主旨：退款還沒到``,
+``Subject: Re: refund``): the label is not the customer's words (it would be the top
+keyword of every ticket) and is left out; the subject after it is read.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import re
 
 #: Changes whenever the labels or the rule change (part of the text version).
-VERSION = "transcripts-2"
+VERSION = "transcripts-3"
 CUSTOMER_LABELS = ("客戶", "客户", "顧客", "顾客", "客人", "消費者", "消费者", "customer",
                    "client", "caller", "user")  # fmt: skip
 #: An agent's note of what the customer said (``來電反映：...``, ``Caller says: ...``):
@@ -32,6 +36,27 @@ _LABEL = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _CUSTOMER = frozenset(label.lower() for label in CUSTOMER_LABELS + REPORTED_LABELS)
+#: Labels of an e-mail's or a ticket's header lines, left out where they start a line.
+HEADER_LABELS = ("主旨", "標題", "标题", "主題", "主题", "subject", "re", "fw", "fwd")
+_HEADER = re.compile(
+    r"^[ \t]*(?:(?:"
+    + "|".join(map(re.escape, HEADER_LABELS))
+    + r")[ \t]*[:：][ \t]*)+",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def without_header_labels(text: str) -> str:
+    """``text`` with the header labels at the start of its lines left out.
+
+    >>> without_header_labels("主旨：退款還沒到\\n我上週申請退款")
+    '退款還沒到\\n我上週申請退款'
+    >>> without_header_labels("Subject: RE: Fwd: refund")
+    'refund'
+    >>> without_header_labels("The subject: refunds")
+    'The subject: refunds'
+    """
+    return _HEADER.sub("", text)
 
 
 def customer_side(text: str) -> str:
